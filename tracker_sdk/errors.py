@@ -1,0 +1,62 @@
+"""The exceptions the SDK raises. Every message names the problem and the fix."""
+
+from __future__ import annotations
+
+
+class TrackerError(Exception):
+    """Base class of every error raised by ``tracker_sdk``."""
+
+
+class RunStateError(TrackerError):
+    """No active run, or a call on a run that has already finished."""
+
+
+class ValidationError(TrackerError, ValueError):
+    """A key, value or name that the store cannot accept (too long, wrong type, ...)."""
+
+
+class ParamConflictError(ValidationError):
+    """A parameter was logged again with a different value; params are immutable per run."""
+
+
+class FilterSyntaxError(TrackerError, ValueError):
+    """A filter or order-by expression that does not parse.
+
+    ``position`` is the 0-based character offset of the problem in ``text`` so that a UI can
+    underline it.
+    """
+
+    def __init__(self, message: str, position: int, text: str = "") -> None:
+        self.message = message
+        self.position = position
+        self.text = text
+        super().__init__(f"{message} (at position {position})" if text == "" else
+                         f"{message} at position {position}: {text[:position]}⟨here⟩{text[position:]}")
+
+
+class StoreError(TrackerError):
+    """The store cannot be opened or written (missing, not a store, locked, read-only, ...)."""
+
+
+class StoreNotFoundError(StoreError):
+    """There is no store at the given path."""
+
+
+class SchemaVersionError(StoreError):
+    """The store was written by a newer Runwatch than this one."""
+
+    def __init__(self, message: str, found: str | None = None, expected: str | None = None) -> None:
+        self.found = found
+        self.expected = expected
+        super().__init__(message)
+
+
+class RunNotFoundError(TrackerError, KeyError):
+    """No run with that id (or id prefix) in the store."""
+
+    def __str__(self) -> str:  # KeyError quotes its message; we want the plain sentence
+        return str(self.args[0]) if self.args else "run not found"
+
+
+class ArtifactPathError(ValidationError):
+    """An artifact path that would escape the run's artifact folder."""
