@@ -1,0 +1,111 @@
+"""The one seam to the database: where a store lives and how connections are made.
+
+Everything SQLite-specific (file layout, PRAGMAs, BEGIN IMMEDIATE) stays in this module so a
+later SQLAlchemy URL (PostgreSQL) only has to change here.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event
+
+from tracker_sdk.errors import StoreError, StoreNotFoundError
+
+DB_NAME = "runwatch.db"
+ARTIFACTS_DIR = "artifacts"
+BUSY_TIMEOUT_MS = 30_000
+SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def default_store_path() -> Path:
+    """``$RUNWATCH_HOME``, else ``./runwatch`` in the working directory (like MLflow's ./mlruns)."""
+    env = os.environ.get("RUNWATCH_HOME")
+    return Path(env).expanduser() if env else Path.cwd() / "runwatch"
+
+
+def resolve_store_path(path: str | os.PathLike[str] | None) -> Path:
+    """The store folder for what a user typed: a folder, its runwatch.db, or a sqlite:/// URL."""
+    if path is None:
+        return default_store_path().resolve()
+    text = os.fspath(path)
+    if text.startswith("sqlite:///"):
+        text = text[len("sqlite:///"):]
+    p = Path(text).expanduser()
+    if p.name == DB_NAME:
+        p = p.parent
+    return p.resolve()
+
+
+def check_store_folder(root: Path, *, create: bool) -> Path:
+    """Validate a store folder and return its database path, with one clear error per problem."""
+    if root.exists() and not root.is_dir():
+        raise StoreError(
+            f"{root} is a file, not a Runwatch store; a store is a folder holding {DB_NAME} "
+            f"(pass the folder, e.g. --store {root.parent})"
+        )
+    db = root / DB_NAME
+    if not db.exists():
+        if not create:
+            raise StoreNotFoundError(
+                f"no Runwatch store at {root} (no {DB_NAME}); log a run into it, or create a demo "
+                f"with: runwatch demo --store {root}"
+            )
+        try:
+            (root / ARTIFACTS_DIR).mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise StoreError(f"cannot create a store at {root}: {e.strerror}; pick a writable folder") from e
+        return db
+    try:
+        with open(db, "rb") as fh:
+            head = fh.read(16)
+    except OSError as e:
+        raise StoreError(f"cannot read {db}: {e.strerror}; check the folder's permissions") from e
+    if head and head != SQLITE_MAGIC:
+        raise StoreError(f"{db} is not a SQLite database, so {root} is not a Runwatch store")
+    if create and not os.access(root, os.W_OK):
+        raise StoreError(f"the store at {root} is read-only; logging needs write access to the folder")
+    return db
+
+
+def make_engine(db: Path, *, immediate: bool) -> Engine:
+    """An engine on ``db``. ``immediate`` engines take the write lock at BEGIN.
+
+    Deferred transactions that read and then write can fail with SQLITE_BUSY without waiting
+    (a lock upgrade cannot be retried), so every writing transaction starts IMMEDIATE and waits
+    politely on ``busy_timeout`` instead.
+    """
+    engine = create_engine(
+        f"sqlite:///{db}",
+        connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+        pool_size=2,
+        max_overflow=4,
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: sqlite3.Connection, _rec: object) -> None:
+        # The driver must not issue its own BEGINs; the "begin" hook below does.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        try:
+            cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            mode = cur.execute("PRAGMA journal_mode").fetchone()[0]
+            if mode != "wal":
+                try:
+                    cur.execute("PRAGMA journal_mode = WAL")
+                except sqlite3.OperationalError:
+                    pass  # read-only folder: readers still work on a rollback-journal file
+            cur.execute("PRAGMA synchronous = NORMAL")
+            cur.execute("PRAGMA foreign_keys = ON")
+        finally:
+            cur.close()
+
+    begin = "BEGIN IMMEDIATE" if immediate else "BEGIN"
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn) -> None:  # type: ignore[no-untyped-def]
+        conn.exec_driver_sql(begin)
+
+    return engine

@@ -1,0 +1,192 @@
+"""Every SQL read of the SDK, returning entities (never ORM rows)."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import socket
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from sqlalchemy import ColumnElement, Connection, func, select, text
+
+from tracker_sdk.entities import Experiment, MetricChunk, MetricSummary, RunInfo, RunStatus
+from tracker_sdk.limits import HEARTBEAT_STALE_S
+from tracker_sdk.store.schema import (
+    SqlExperiment,
+    SqlMetricChunk,
+    SqlMetricSummary,
+    SqlParam,
+    SqlRun,
+    SqlTag,
+)
+from tracker_sdk.store.series import unpack_steps, unpack_values
+
+_IN_BATCH = 900  # stay far below SQLite's bound-variable limit
+_HOST = socket.gethostname()
+
+
+def meta(conn: Connection) -> dict[str, int]:
+    return {k: int(v) for k, v in conn.execute(text("SELECT key, value FROM store_meta"))}
+
+
+def max_seq(conn: Connection) -> int:
+    return int(conn.execute(text("SELECT value FROM store_meta WHERE key = 'seq'")).scalar_one())
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True
+    return True
+
+
+def derive_status(stored: str, heartbeat: int | None, host: str, pid: int, now: int) -> RunStatus:
+    """RUNNING as stored, unless its process is provably gone (then CRASHED)."""
+    if stored != "RUNNING":
+        return RunStatus(stored)
+    if heartbeat is None or now - heartbeat > HEARTBEAT_STALE_S * 1000:
+        return RunStatus.CRASHED
+    if host == _HOST and pid and not _pid_alive(pid):
+        return RunStatus.CRASHED
+    return RunStatus.RUNNING
+
+
+def experiments(conn: Connection) -> list[Experiment]:
+    counts = (select(SqlRun.experiment_id, func.count().label("n"), func.max(SqlRun.start_time).label("last"))
+              .where(SqlRun.deleted_time.is_(None)).group_by(SqlRun.experiment_id).subquery())
+    rows = conn.execute(
+        select(SqlExperiment.id, SqlExperiment.name, SqlExperiment.created_time, counts.c.n, counts.c.last)
+        .outerjoin(counts, counts.c.experiment_id == SqlExperiment.id).order_by(SqlExperiment.name))
+    return [Experiment(r.id, r.name, int(r.n or 0), r.created_time, r.last) for r in rows]
+
+
+def _chunks(ids: Sequence[str]) -> list[Sequence[str]]:
+    return [ids[i:i + _IN_BATCH] for i in range(0, len(ids), _IN_BATCH)]
+
+
+def _summary(r: Any) -> MetricSummary:
+    last = math.nan if r.last_is_nan else (math.nan if r.last is None else r.last)
+    return MetricSummary(r.key, last, r.last_step, math.nan if r.min is None else r.min,
+                         math.nan if r.max is None else r.max, r.count, r.last_time)
+
+
+def load_runs(conn: Connection, where: Sequence[ColumnElement[bool]] = (),
+              order_by: Sequence[Any] = (), limit: int | None = None) -> list[RunInfo]:
+    """Runs matching ``where``, with their params, tags and metric summaries, in order."""
+    q = (select(SqlRun.__table__, SqlExperiment.name.label("experiment"))
+         .join(SqlExperiment, SqlExperiment.id == SqlRun.experiment_id).where(*where)
+         .order_by(*(order_by or (SqlRun.start_time.desc(), SqlRun.id))))
+    if limit is not None:
+        q = q.limit(limit)
+    rows = conn.execute(q).all()
+    ids = [r.id for r in rows]
+    params: dict[str, dict[str, str]] = {i: {} for i in ids}
+    tags: dict[str, dict[str, str]] = {i: {} for i in ids}
+    metrics: dict[str, dict[str, MetricSummary]] = {i: {} for i in ids}
+    for part in _chunks(ids):
+        for r in conn.execute(select(SqlParam.run_id, SqlParam.key, SqlParam.value)
+                              .where(SqlParam.run_id.in_(part))):
+            params[r.run_id][r.key] = r.value
+        for r in conn.execute(select(SqlTag.run_id, SqlTag.key, SqlTag.value).where(SqlTag.run_id.in_(part))):
+            tags[r.run_id][r.key] = r.value
+        for s in conn.execute(select(SqlMetricSummary.__table__).where(SqlMetricSummary.run_id.in_(part))):
+            metrics[s.run_id][s.key] = _summary(s)
+    now = int(time.time() * 1000)
+    out = []
+    for r in rows:
+        try:
+            env = json.loads(r.environment or "{}")
+        except ValueError:
+            env = {}
+        env.setdefault("user", r.user)
+        env.setdefault("host", r.host)
+        env.setdefault("pid", r.pid)
+        out.append(RunInfo(
+            id=r.id, name=r.name, experiment=r.experiment,
+            status=derive_status(r.status, r.heartbeat_time, r.host, r.pid, now),
+            start_time=r.start_time, end_time=r.end_time, params=params[r.id], tags=tags[r.id],
+            note=r.note or "", metrics=dict(sorted(metrics[r.id].items())), parent_id=r.parent_id,
+            deleted=r.deleted_time is not None, environment=env, heartbeat_time=r.heartbeat_time,
+            experiment_id=r.experiment_id, seq=r.seq))
+    return out
+
+
+def find_run_ids(conn: Connection, id_or_prefix: str) -> list[str]:
+    exact = conn.execute(select(SqlRun.id).where(SqlRun.id == id_or_prefix)).scalar()
+    if exact is not None:
+        return [exact]
+    pattern = id_or_prefix.replace("%", "").replace("_", "") + "%"
+    return list(conn.execute(select(SqlRun.id).where(SqlRun.id.like(pattern)).limit(5)).scalars())
+
+
+def changed_series(conn: Connection, cursor: int) -> list[tuple[str, str]]:
+    return [(r.run_id, r.key) for r in conn.execute(
+        select(SqlMetricChunk.run_id, SqlMetricChunk.key).where(SqlMetricChunk.seq > cursor).distinct())]
+
+
+def metric_chunks(conn: Connection, run_id: str, key: str, since: int = 0) -> list[MetricChunk]:
+    rows = conn.execute(
+        select(SqlMetricChunk.chunk_index, SqlMetricChunk.seq, SqlMetricChunk.steps,
+               SqlMetricChunk.values, SqlMetricChunk.timestamps)
+        .where(SqlMetricChunk.run_id == run_id, SqlMetricChunk.key == key, SqlMetricChunk.seq > since)
+        .order_by(SqlMetricChunk.chunk_index))
+    return [MetricChunk(run_id, key, r.chunk_index, r.seq, unpack_steps(r.steps), unpack_values(r.values),
+                        unpack_steps(r.timestamps)) for r in rows]
+
+
+def metric_arrays(conn: Connection, run_id: str, key: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A whole series as three arrays: one query, one concatenate per column."""
+    # Raw DBAPI cursor: the blobs go straight to np.frombuffer without per-row ORM work.
+    cur = conn.exec_driver_sql(
+        "SELECT steps, \"values\", timestamps FROM metric_chunks WHERE run_id = ? AND key = ?"
+        " ORDER BY chunk_index", (run_id, key))
+    rows = cur.fetchall()
+    if not rows:
+        empty_i = np.empty(0, np.int64)
+        return empty_i, np.empty(0, np.float64), empty_i.copy()
+    steps = np.frombuffer(b"".join(r[0] for r in rows), dtype="<i8")
+    values = np.frombuffer(b"".join(r[1] for r in rows), dtype="<f8")
+    times = np.frombuffer(b"".join(r[2] for r in rows), dtype="<i8")
+    return steps, values, times
+
+
+def metric_keys(conn: Connection, run_ids: Sequence[str]) -> list[str]:
+    keys: set[str] = set()
+    for part in _chunks(list(run_ids)):
+        keys.update(conn.execute(select(SqlMetricSummary.key).where(SqlMetricSummary.run_id.in_(part))
+                                 .distinct()).scalars())
+    return sorted(keys)
+
+
+def run_params(conn: Connection, run_id: str) -> dict[str, str]:
+    return {r.key: r.value for r in conn.execute(select(SqlParam.key, SqlParam.value)
+                                                 .where(SqlParam.run_id == run_id))}
+
+
+def max_step(conn: Connection, run_id: str) -> int | None:
+    return conn.execute(select(func.max(SqlMetricSummary.last_step))
+                        .where(SqlMetricSummary.run_id == run_id)).scalar()
+
+
+def deleted_run_ids(conn: Connection, older_than_ms: int | None = None) -> list[str]:
+    q = select(SqlRun.id).where(SqlRun.deleted_time.is_not(None))
+    if older_than_ms is not None:
+        q = q.where(SqlRun.deleted_time < older_than_ms)
+    return list(conn.execute(q).scalars())
+
+
+def sizes(conn: Connection) -> dict[str, int]:
+    out = {}
+    for name, table in (("runs", SqlRun), ("experiments", SqlExperiment), ("params", SqlParam),
+                        ("tags", SqlTag), ("metric_chunks", SqlMetricChunk),
+                        ("metric_series", SqlMetricSummary)):
+        out[name] = int(conn.execute(select(func.count()).select_from(table)).scalar_one())
+    out["metric_points"] = int(conn.execute(select(func.coalesce(func.sum(SqlMetricSummary.count), 0))).scalar_one())
+    return out
