@@ -147,7 +147,8 @@ class Store:
         node = parse_filter(filter or "")
         if node is not None:
             where.append(compile_filter(node, now_ms=int(time.time() * 1000)))
-        order = compile_order(parse_order_by(order_by)) if order_by else ()
+        now = int(time.time() * 1000)
+        order = compile_order(parse_order_by(order_by), now_ms=now) if order_by else ()
         with self._read() as conn:
             return reads.load_runs(conn, where, order, limit)
 
