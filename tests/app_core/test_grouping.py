@@ -166,20 +166,3 @@ def test_band_empty_and_bad_input():
         aggregate_band(SAME_X, center="mean", band="iqr")
 
 
-def _best_of(n, fn):
-    best = math.inf
-    for _ in range(n):
-        t = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t)
-    return best
-
-
-def test_band_200_runs_x_50k_points_within_budget():
-    rng = np.random.default_rng(0)
-    x = np.arange(50_000) * 10
-    series = [(x, rng.normal(size=x.size)) for _ in range(200)]
-    live = [(x[: 25_000 + 100 * i], y[: 25_000 + 100 * i]) for i, (_, y) in enumerate(series)]
-    for s in (series, live):  # identical steps, and live runs at different progress
-        for center, band in (("mean", "std"), ("median", "minmax")):
-            assert _best_of(2, lambda: aggregate_band(s, center=center, band=band)) < 1.0
