@@ -1,0 +1,70 @@
+"""Watch a store folder and say "something changed" — cheaply, from the observer thread.
+
+Only writes matter: modifications of ``runwatch.db-wal``/``runwatch.db`` and files created,
+moved or deleted under ``artifacts/``. Opens, closes and attribute changes are ignored, because
+a reader's own activity produces them and reacting to those makes a self-sustaining storm
+(measured: 2,000 refreshes a second; ../shared/notes/gui-stack.md §5). Debouncing is the
+consumer's job: the ``-wal`` event can arrive before the commit is visible.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from watchdog.events import (
+    FileCreatedEvent,
+    FileDeletedEvent,
+    FileModifiedEvent,
+    FileMovedEvent,
+    FileSystemEvent,
+    FileSystemEventHandler,
+)
+from watchdog.observers import Observer
+
+DB_FILES = ("runwatch.db", "runwatch.db-wal")
+_ARTIFACT_EVENTS = (FileCreatedEvent, FileModifiedEvent, FileMovedEvent, FileDeletedEvent)
+
+
+def classify(store: Path, event: FileSystemEvent) -> str | None:
+    """'db', 'artifacts' or None (ignore) for one watchdog event."""
+    if event.is_directory:
+        return None
+    path = Path(str(event.dest_path or event.src_path) if isinstance(event, FileMovedEvent) else str(event.src_path))
+    if path.parent == store and path.name in DB_FILES:
+        return "db" if isinstance(event, FileModifiedEvent) else None
+    try:
+        rel = path.relative_to(store / "artifacts")
+    except ValueError:
+        return None
+    if any(part.startswith(".") for part in rel.parts):
+        return None  # the SDK's temp files (written then renamed into place)
+    return "artifacts" if isinstance(event, _ARTIFACT_EVENTS) else None
+
+
+class _Handler(FileSystemEventHandler):
+    def __init__(self, store: Path, notify: Callable[[str], None]) -> None:
+        self.store = store
+        self.notify = notify
+
+    def on_any_event(self, event: FileSystemEvent) -> None:
+        kind = classify(self.store, event)
+        if kind is not None:
+            self.notify(kind)
+
+
+class StoreWatcher:
+    """``notify(kind)`` is called from watchdog's thread; keep it O(1) (set a flag, emit)."""
+
+    def __init__(self, store: Path, notify: Callable[[str], None]) -> None:
+        self.store = Path(store).resolve()
+        self._observer = Observer()
+        self._observer.daemon = True
+        self._observer.schedule(_Handler(self.store, notify), str(self.store), recursive=True)
+
+    def start(self) -> None:
+        self._observer.start()
+
+    def stop(self) -> None:
+        self._observer.stop()
+        self._observer.join(timeout=2.0)

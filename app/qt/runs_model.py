@@ -1,0 +1,224 @@
+"""``RunsTableModel``: a QAbstractTableModel over a snapshot of runs.
+
+Sorting and filtering happen in the model over precomputed keys (a Python ``lessThan`` in a
+proxy costs ~1 s on 10,000 rows); the view only ever sees ``rows``, a list of run ids.
+Column 0 is the chart toggle: a check box plus the run's colour swatch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QFont
+
+from app.core.colors import palette_for
+from app.core.columns import Column, display_value, raw_value, sort_key
+from tracker_sdk.entities import RunInfo, RunStatus
+
+RUN_ID_ROLE = Qt.ItemDataRole.UserRole + 1
+SORT_ROLE = Qt.ItemDataRole.UserRole + 2
+_Index = QModelIndex | QPersistentModelIndex
+
+STATUS_COLORS = {"RUNNING": "#2f80ed", "FINISHED": "#27ae60", "FAILED": "#e5484d",
+                 "KILLED": "#d9822b", "CRASHED": "#e5484d"}
+
+
+class RunsTableModel(QAbstractTableModel):
+    sig_checked_changed = Signal()
+    """The set of runs shown in the charts changed."""
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.runs: dict[str, RunInfo] = {}
+        self.rows: list[str] = []
+        self.columns: list[Column] = []
+        self.checked: set[str] = set()
+        self.colors: dict[str, str] = {}
+        self.experiment: str | None = None
+        self.match: set[str] | None = None  # ids passing the filter bar; None = no filter
+        self.show_deleted = False
+        self.pulse = 1.0  # 0..1, animated by the view for RUNNING rows
+        self._sort: tuple[int, Qt.SortOrder] = (-1, Qt.SortOrder.AscendingOrder)
+
+    # --- Qt model API -------------------------------------------------------------------------
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.columns) + 1
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation != Qt.Orientation.Horizontal:
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return "" if section == 0 else self.columns[section - 1].title
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return "Show in charts" if section == 0 else self.columns[section - 1].id
+        return None
+
+    def flags(self, index: _Index) -> Qt.ItemFlag:
+        base = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        return base | Qt.ItemFlag.ItemIsUserCheckable if index.column() == 0 else base
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or index.row() >= len(self.rows):
+            return None
+        run = self.runs[self.rows[index.row()]]
+        c = index.column()
+        if role == RUN_ID_ROLE:
+            return run.id
+        if c == 0:
+            if role == Qt.ItemDataRole.CheckStateRole:
+                return Qt.CheckState.Checked if run.id in self.checked else Qt.CheckState.Unchecked
+            if role == Qt.ItemDataRole.DecorationRole:
+                return QColor(self.color(run.id))
+            return None
+        col = self.columns[c - 1]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return display_value(run, col)
+        if role == SORT_ROLE:
+            return raw_value(run, col)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self._tooltip(run, col)
+        if role == Qt.ItemDataRole.ForegroundRole and col.kind == "status":
+            color = QColor(STATUS_COLORS.get(run.status.value, "#888888"))
+            if run.status is RunStatus.RUNNING:
+                color.setAlphaF(0.45 + 0.55 * self.pulse)
+            return QBrush(color)
+        if role == Qt.ItemDataRole.FontRole and (col.kind == "status" and run.status in (
+                RunStatus.FAILED, RunStatus.CRASHED)):
+            f = QFont()
+            f.setBold(True)
+            return f
+        if role == Qt.ItemDataRole.ForegroundRole and run.deleted:
+            return QBrush(QColor("#999999"))
+        if role == Qt.ItemDataRole.TextAlignmentRole and col.kind in ("metric", "duration"):
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    def setData(self, index: _Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
+        if index.column() != 0 or role != Qt.ItemDataRole.CheckStateRole:
+            return False
+        rid = self.rows[index.row()]
+        on = Qt.CheckState(value) == Qt.CheckState.Checked if not isinstance(value, bool) else value
+        (self.checked.add if on else self.checked.discard)(rid)
+        self.dataChanged.emit(index, index, [Qt.ItemDataRole.CheckStateRole])
+        self.sig_checked_changed.emit()
+        return True
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        self._sort = (column, order)
+        self.layoutAboutToBeChanged.emit()
+        self.rows = self._ordered(self.rows)
+        self.layoutChanged.emit()
+
+    # --- model state --------------------------------------------------------------------------
+    def color(self, run_id: str) -> str:
+        c = self.colors.get(run_id)
+        if c is None:
+            self.colors.update(palette_for([*self.colors, run_id]))
+            c = self.colors[run_id]
+        return c
+
+    def run_at(self, row: int) -> RunInfo | None:
+        return self.runs.get(self.rows[row]) if 0 <= row < len(self.rows) else None
+
+    def row_of(self, run_id: str) -> int:
+        try:
+            return self.rows.index(run_id)
+        except ValueError:
+            return -1
+
+    def visible_runs(self) -> list[RunInfo]:
+        return [self.runs[r] for r in self.rows]
+
+    def checked_runs(self) -> list[RunInfo]:
+        return [self.runs[r] for r in self.rows if r in self.checked]
+
+    def set_columns(self, columns: Sequence[Column]) -> None:
+        self.beginResetModel()
+        self.columns = list(columns)
+        self.endResetModel()
+
+    def set_checked(self, run_ids: Iterable[str]) -> None:
+        self.checked = set(run_ids)
+        if self.rows:
+            self.dataChanged.emit(self.index(0, 0), self.index(len(self.rows) - 1, 0),
+                                  [Qt.ItemDataRole.CheckStateRole])
+        self.sig_checked_changed.emit()
+
+    def set_scope(self, *, experiment: str | None = ..., match: set[str] | None = ...,  # type: ignore[assignment]
+                  show_deleted: bool | None = None) -> None:
+        """Change which runs are listed (experiment, filter-bar matches, deleted)."""
+        if experiment is not ...:
+            self.experiment = experiment
+        if match is not ...:
+            self.match = match
+        if show_deleted is not None:
+            self.show_deleted = show_deleted
+        self.beginResetModel()
+        self.rows = self._ordered([r.id for r in self.runs.values() if self._listed(r)])
+        self.endResetModel()
+
+    def apply(self, changed: Mapping[str, RunInfo], reset: bool = False) -> list[str]:
+        """Merge fresh run snapshots; returns ids of runs that newly appeared in the table."""
+        if reset:
+            self.runs = dict(changed)
+            self.beginResetModel()
+            self.rows = self._ordered([r.id for r in self.runs.values() if self._listed(r)])
+            self.endResetModel()
+            return list(self.rows)
+        self.runs.update(changed)
+        new: list[str] = []
+        listed = set(self.rows)
+        for rid, run in changed.items():
+            if rid in listed:
+                if not self._listed(run):
+                    row = self.rows.index(rid)
+                    self.beginRemoveRows(QModelIndex(), row, row)
+                    del self.rows[row]
+                    self.endRemoveRows()
+                    listed.discard(rid)
+                else:
+                    row = self.rows.index(rid)
+                    self.dataChanged.emit(self.index(row, 0), self.index(row, self.columnCount() - 1))
+            elif self._listed(run):
+                new.append(rid)
+        if new:
+            # New runs go where the current sort puts them; a reset of the layout is cheap here.
+            self.layoutAboutToBeChanged.emit()
+            self.rows = self._ordered(self.rows + new)
+            self.layoutChanged.emit()
+        return new
+
+    def _listed(self, run: RunInfo) -> bool:
+        if run.deleted and not self.show_deleted:
+            return False
+        if self.experiment is not None and run.experiment != self.experiment:
+            return False
+        return self.match is None or run.id in self.match
+
+    def _ordered(self, ids: list[str]) -> list[str]:
+        column, order = self._sort
+        if column <= 0 or column > len(self.columns):
+            # Default: newest first, like every tracker's run list.
+            return sorted(ids, key=lambda r: -self.runs[r].start_time)
+        col = self.columns[column - 1]
+        desc = order == Qt.SortOrder.DescendingOrder
+        keyed = [(sort_key(raw_value(self.runs[r], col)), r) for r in ids]
+        present = [k for k in keyed if k[0][0] < 2]
+        missing = [k for k in keyed if k[0][0] == 2]
+        present.sort(key=lambda k: k[0], reverse=desc)  # missing stays last either way
+        return [r for _, r in present] + [r for _, r in missing]
+
+    def _tooltip(self, run: RunInfo, col: Column) -> str | None:
+        if col.kind == "status" and run.status is RunStatus.CRASHED:
+            return "The process stopped without finishing the run (no heartbeat, or its pid is gone)."
+        if col.kind == "git":
+            env = run.environment
+            return f"{env.get('git_commit', '')} ({env.get('git_branch', '?')}){' dirty' if env.get('git_dirty') else ''}"
+        if col.kind == "name":
+            return f"{run.name}\n{run.id}"
+        return None
