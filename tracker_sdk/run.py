@@ -189,7 +189,9 @@ class Run:
 
     # --- lifecycle ----------------------------------------------------------------------------
     def flush(self, timeout: float | None = None) -> bool:
-        """Block until everything logged so far is in the store."""
+        """Block until everything logged so far (and the captured environment) is in the store."""
+        if self._capture is not None:
+            self._capture.join(timeout=5.0)
         return self._writer.flush(timeout)
 
     def finish(self, status: str = "FINISHED", timeout: float | None = 60.0) -> bool:

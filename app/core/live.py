@@ -50,9 +50,11 @@ class LiveStore:
             runs = {r.id: r for r in cs.runs}
             for rid in self._live - set(runs):
                 try:
-                    runs[rid] = self.store.get_run(rid)
+                    again = self.store.get_run(rid)
                 except KeyError:
-                    pass
+                    continue
+                if again.status is not RunStatus.RUNNING:  # its process died: CRASHED
+                    runs[rid] = again
             self._live = {r.id for r in runs.values() if r.status is RunStatus.RUNNING} | (
                 self._live - set(runs))
             if cs.reset:

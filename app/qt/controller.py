@@ -1,0 +1,239 @@
+"""Wires a :class:`StoreSession` to the views: refreshes in, user intentions out.
+
+Kept apart from the main window so the window stays composition only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtGui import QGuiApplication, QUndoCommand, QUndoStack
+from PySide6.QtWidgets import QInputDialog
+
+from app.core.columns import Column, default_columns
+from app.core.commands import Command, DeleteRuns, EditNote, EditTags, RenameRun, RestoreRuns, plural
+from app.core.live import Refresh
+from tracker_sdk.entities import RunInfo
+
+if TYPE_CHECKING:
+    from app.qt.main_window import MainWindow
+
+#: Runs checked for the charts when a store opens (the newest ones).
+DEFAULT_CHECKED = 10
+
+
+class _UndoableEdit(QUndoCommand):
+    def __init__(self, controller: Controller, command: Command) -> None:
+        super().__init__(command.label)
+        self.c = controller
+        self.command = command
+
+    def redo(self) -> None:
+        self.c.session.edit(self.command.do)
+
+    def undo(self) -> None:
+        self.c.session.edit(self.command.undo)
+
+
+class Controller(QObject):
+    sig_settled = Signal()
+    """Everything requested so far is loaded and handed to the views (used by --screenshot)."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.w = window
+        self.session = window.session
+        self.model = window.runs_model
+        self.undo = QUndoStack(self)
+        self._columns_from_settings: list[str] | None = None
+        self._first_load = True
+        self._filter = ""
+        self._pending_series: set[tuple[str, str]] = set()
+        s = self.session
+        s.sig_opened.connect(self._on_opened)
+        s.sig_refreshed.connect(self._on_refreshed)
+        s.sig_series_loaded.connect(self._on_series_loaded)
+        s.sig_error.connect(self.w.show_error)
+        self.model.sig_checked_changed.connect(self._update_charts)
+        v = window.runs_view
+        v.sig_filter_changed.connect(self.set_filter)
+        v.sig_selection_changed.connect(self._on_selection)
+        v.sig_action.connect(self.run_action)
+        v.sig_columns_changed.connect(lambda ids: self.w.settings.setValue("runs/columns", ids))
+        window.charts.sig_series_wanted.connect(self._want_series)
+        window.charts.sig_run_clicked.connect(window.runs_view.select_run)
+        window.detail.sig_tags_edited.connect(self._on_tags_edited)
+        window.detail.sig_note_edited.connect(self._on_note_edited)
+        window.detail.sig_run_activated.connect(window.runs_view.select_run)
+        self._settle = QTimer(self, interval=100)
+        self._settle.timeout.connect(self._check_settled)
+
+    # --- loading ------------------------------------------------------------------------------
+    def _on_opened(self, store) -> None:  # type: ignore[no-untyped-def]
+        self._first_load = True
+        self.undo.clear()
+        saved = self.w.settings.value("runs/columns")
+        self._columns_from_settings = list(saved) if isinstance(saved, list) and saved else None
+        self.model.apply({}, reset=True)
+        self.w.artifacts.set_run(store, None)
+        self._settle.start()
+
+    def _on_refreshed(self, r: Refresh) -> None:
+        first = self._first_load
+        new = self.model.apply(r.runs, reset=r.reset)
+        if first:
+            self._first_load = False
+            cols = None
+            if self._columns_from_settings:
+                try:
+                    cols = [Column.from_id(c) for c in self._columns_from_settings]
+                except ValueError:
+                    cols = None
+            self.model.set_columns(cols or default_columns(list(self.model.runs.values())))
+            self.model.set_checked(self.model.rows[:DEFAULT_CHECKED])
+            if self.model.rows:
+                self.w.runs_view.select_run(self.model.rows[0])
+        elif new:
+            live_new = [rid for rid in new if not self.model.runs[rid].status.is_terminal]
+            if live_new and len(self.model.checked) < 20:
+                self.model.set_checked(self.model.checked | set(live_new))
+        if r.experiments is not None:
+            self.w.set_experiments(r.experiments)
+        if self._filter and (r.runs or r.reset):
+            self.set_filter(self._filter)
+        if r.series:
+            self._push_series(r.series)
+        if r.runs or r.reset:
+            self._update_charts()
+            self._refresh_detail(set(r.runs))
+        if r.artifacts_changed:
+            self.w.artifacts.refresh()
+        self.w.set_live_status(r)
+
+    def set_filter(self, text: str) -> None:
+        self._filter = text
+        if not text:
+            self.model.set_scope(match=None)
+            return
+
+        def done(ids: list[str]) -> None:
+            if self._filter == text:
+                self.model.set_scope(match=set(ids))
+
+        self.session.call(lambda st: [r.id for r in st.search_runs(filter=text, include_deleted=True)], done,
+                          lambda e: self.w.runs_view.show_filter_error(str(getattr(e, "message", e)),
+                                                                       getattr(e, "position", 0)))
+
+    def set_experiment(self, name: str | None) -> None:
+        self.model.set_scope(experiment=name)
+        self._update_charts()
+
+    # --- charts -------------------------------------------------------------------------------
+    def _update_charts(self) -> None:
+        runs = self.model.checked_runs()
+        self.w.charts.set_runs([(r.id, r.name, self.model.color(r.id), r.start_time) for r in runs])
+        self.w.charts.set_keys(sorted({k for r in runs for k in r.metrics}))
+
+    def _want_series(self, pairs: list) -> None:
+        pairs = [tuple(p) for p in pairs]
+        self._pending_series.update(pairs)
+        self.session.want_series(pairs)
+        self._push_series([p for p in pairs if self.session.arrays(*p) is not None])
+
+    def _on_series_loaded(self, pairs: frozenset) -> None:
+        self._push_series(pairs)
+
+    def _push_series(self, pairs) -> None:  # type: ignore[no-untyped-def]
+        for run_id, key in pairs:
+            arrays = self.session.arrays(run_id, key)
+            if arrays is not None:
+                self._pending_series.discard((run_id, key))
+                self.w.charts.set_series(run_id, key, *arrays)
+
+    # --- selection and detail -----------------------------------------------------------------
+    def _on_selection(self, ids: list[str]) -> None:
+        self._refresh_detail(None)
+        self.w.on_selection(ids)
+
+    def _refresh_detail(self, changed: set[str] | None) -> None:
+        ids = self.w.runs_view.selected_ids()
+        run = self.model.runs.get(ids[0]) if len(ids) == 1 else None
+        if changed is not None and (run is None or run.id not in changed):
+            return
+        if run is None:
+            self.w.detail.show_run(None)
+            self.w.artifacts.set_run(self.session.store, None)
+            return
+        children = [r for r in self.model.runs.values() if r.parent_id == run.id]
+        parent = self.model.runs.get(run.parent_id) if run.parent_id else None
+        self.w.detail.show_run(run, children, parent)
+        if changed is None:
+            self.w.artifacts.set_run(self.session.store, run.id)
+
+    # --- actions ------------------------------------------------------------------------------
+    def push(self, command: Command) -> None:
+        self.undo.push(_UndoableEdit(self, command))
+        self.w.statusBar().showMessage(f"{command.label} — Ctrl+Z to undo", 5000)
+
+    def run_action(self, name: str, ids: Sequence[str]) -> None:
+        runs = [self.model.runs[i] for i in ids if i in self.model.runs]
+        if not runs:
+            return
+        if name == "delete":
+            live = [r.id for r in runs if not r.deleted]
+            if live:
+                self.push(DeleteRuns(f"Delete {plural(len(live), 'run')}", live))
+        elif name == "restore":
+            gone = [r.id for r in runs if r.deleted]
+            if gone:
+                self.push(RestoreRuns(f"Restore {plural(len(gone), 'run')}", gone))
+        elif name == "rename" and len(runs) == 1:
+            r = runs[0]
+            text, ok = QInputDialog.getText(self.w, "Rename run", "New name:", text=r.name)
+            if ok and text.strip() and text.strip() != r.name:
+                self.push(RenameRun(f"Rename {r.name!r}", r.id, r.name, text.strip()))
+        elif name == "tag":
+            text, ok = QInputDialog.getText(self.w, "Add tag", "Tag as key=value:")
+            if ok and "=" in text:
+                k, v = (s.strip() for s in text.split("=", 1))
+                for r in runs:
+                    self.push(EditTags(f"Tag {r.name!r} {k}={v}", r.id, dict(r.tags), {**r.tags, k: v}))
+        elif name == "copy_id":
+            QGuiApplication.clipboard().setText("\n".join(r.id for r in runs))
+            self.w.statusBar().showMessage("Run id copied", 3000)
+        elif name in ("check", "show_only", "toggle_check"):
+            chosen = {r.id for r in runs}
+            if name == "show_only":
+                self.model.set_checked(chosen)
+            elif name == "check":
+                self.model.set_checked(self.model.checked | chosen)
+            else:
+                self.model.set_checked(self.model.checked ^ chosen)
+        elif name == "compare":
+            self.w.show_compare(runs)
+
+    def _on_tags_edited(self, run_id: str, new: dict, removed: list) -> None:
+        r = self.model.runs.get(run_id)
+        if r is not None:
+            after = {k: v for k, v in {**r.tags, **new}.items() if k not in set(removed)}
+            self.push(EditTags(f"Edit tags of {r.name!r}", run_id, dict(r.tags), after))
+
+    def _on_note_edited(self, run_id: str, text: str) -> None:
+        r = self.model.runs.get(run_id)
+        if r is not None and text != r.note:
+            self.push(EditNote(f"Edit note of {r.name!r}", run_id, r.note, text))
+
+    # --- settled (for screenshots and tests) ---------------------------------------------------
+    def _check_settled(self) -> None:
+        s = self.session
+        if self._first_load or s.worker.pending or s._busy or self._pending_series:
+            return
+        if getattr(self.w.charts, "busy", lambda: False)():
+            return
+        self._settle.stop()
+        self.sig_settled.emit()
+
+    def runs(self) -> list[RunInfo]:
+        return list(self.model.runs.values())

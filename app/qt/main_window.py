@@ -1,0 +1,305 @@
+"""``MainWindow``: composition only — panels, menus, status bar and remembered layout."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtWidgets import (
+    QApplication,
+    QFileDialog,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QSplitter,
+    QStackedWidget,
+    QTabWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core.chart_settings import ChartSettings
+from app.core.live import Refresh
+from app.qt.artifacts_view import ArtifactsView
+from app.qt.charts.panel import ChartsView
+from app.qt.controller import Controller
+from app.qt.run_detail import RunDetailView
+from app.qt.runs_model import RunsTableModel
+from app.qt.runs_view import RunsView
+from app.qt.session import StoreSession
+from app.qt.theme import apply_theme, current_theme, icon
+from app.qt.welcome import WelcomePage
+from tracker_sdk.entities import Experiment, RunInfo
+
+MAX_RECENT = 8
+ALL = None  # experiments list entry for "all experiments"
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, settings: QSettings | None = None) -> None:
+        super().__init__()
+        self.settings = settings or QSettings("Runwatch", "Runwatch")
+        self.setWindowTitle("Runwatch")
+        self.setWindowIcon(icon("runwatch"))
+        self.session = StoreSession(self)
+        self.runs_model = RunsTableModel(self)
+        self.runs_view = RunsView(self.runs_model)
+        self.experiments = QListWidget(objectName="Experiments")
+        self.experiments.currentItemChanged.connect(self._on_experiment_chosen)
+        self.charts = ChartsView()
+        self.detail = RunDetailView()
+        self.artifacts = ArtifactsView()
+        self.welcome = WelcomePage()
+        self._build_layout()
+        self.controller = Controller(self)
+        self._build_actions()
+        self.welcome.sig_open_requested.connect(self.choose_store)
+        self.welcome.sig_demo_requested.connect(self.create_demo)
+        self.welcome.sig_store_chosen.connect(self.open_store)
+        self.session.sig_opened.connect(self._on_opened)
+        self.charts.sig_settings_changed.connect(
+            lambda s: self.settings.setValue("charts/settings", s.to_dict()))
+        self._restore_settings()
+        self._last_update = 0.0
+
+    # --- layout -------------------------------------------------------------------------------
+    def _build_layout(self) -> None:
+        left = QWidget()
+        lay = QVBoxLayout(left)
+        lay.setContentsMargins(6, 6, 0, 6)
+        lay.addWidget(QLabel("Experiments", objectName="PanelTitle"))
+        lay.addWidget(self.experiments)
+        left.setMinimumWidth(150)
+
+        self.tabs = QTabWidget(documentMode=True)
+        self.tabs.addTab(self.charts, icon("chart"), "Charts")
+        self.tabs.addTab(self.detail, icon("info"), "Run")
+        self.tabs.addTab(self.artifacts, icon("file"), "Artifacts")
+
+        self.message = QLabel(objectName="MessageBar", wordWrap=True)
+        self.message.setProperty("level", "error")
+        close = QToolButton(icon=icon("x"), autoRaise=True, toolTip="Dismiss")
+        self.message_frame = QFrame(objectName="MessageBar")
+        self.message_frame.setProperty("level", "error")
+        mlay = QHBoxLayout(self.message_frame)
+        mlay.setContentsMargins(8, 4, 4, 4)
+        mlay.addWidget(self.message, 1)
+        mlay.addWidget(close)
+        close.clicked.connect(self.message_frame.hide)
+        self.message_frame.hide()
+
+        self.split_runs = QSplitter(Qt.Orientation.Horizontal)
+        self.split_runs.addWidget(left)
+        self.split_runs.addWidget(self.runs_view)
+        self.split_runs.setStretchFactor(1, 1)
+        self.split_main = QSplitter(Qt.Orientation.Horizontal)
+        self.split_main.addWidget(self.split_runs)
+        self.split_main.addWidget(self.tabs)
+        self.split_main.setStretchFactor(0, 2)
+        self.split_main.setStretchFactor(1, 3)
+        self.split_runs.setSizes([170, 480])
+        self.split_main.setSizes([650, 850])
+        main = QWidget()
+        mlay2 = QVBoxLayout(main)
+        mlay2.setContentsMargins(0, 0, 0, 0)
+        mlay2.setSpacing(0)
+        mlay2.addWidget(self.message_frame)
+        mlay2.addWidget(self.split_main, 1)
+
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.welcome)
+        self.stack.addWidget(main)
+        self.setCentralWidget(self.stack)
+        self.live_label = QLabel()
+        self.store_label = QLabel()
+        self.statusBar().addWidget(self.store_label, 1)
+        self.statusBar().addPermanentWidget(self.live_label)
+        self._live_timer = QTimer(self, interval=1000)
+        self._live_timer.timeout.connect(self._update_live_label)
+
+    def _build_actions(self) -> None:
+        bar = self.menuBar()
+        file = bar.addMenu("&File")
+        self._add(file, "Open store…", "open-folder", QKeySequence.StandardKey.Open, self.choose_store)
+        self._add(file, "Create demo store…", "play", None, self.create_demo)
+        self.recent_menu = file.addMenu("Open recent")
+        file.addSeparator()
+        self._add(file, "Quit", None, QKeySequence.StandardKey.Quit, self.close)
+        edit = bar.addMenu("&Edit")
+        undo = self.controller.undo.createUndoAction(self, "Undo")
+        undo.setShortcut(QKeySequence.StandardKey.Undo)
+        redo = self.controller.undo.createRedoAction(self, "Redo")
+        redo.setShortcut(QKeySequence.StandardKey.Redo)
+        edit.addActions([undo, redo])
+        edit.addSeparator()
+        self._add(edit, "Filter runs", "filter", "Ctrl+L",
+                  lambda: (self.runs_view.filter.setFocus(), self.runs_view.filter.selectAll()))
+        view = bar.addMenu("&View")
+        self._add(view, "Refresh", "refresh", QKeySequence.StandardKey.Refresh, self.session.refresh)
+        for i, name in enumerate(("Charts", "Run", "Artifacts")):
+            self._add(view, name, None, f"Ctrl+{i + 1}", lambda _=False, i=i: self.tabs.setCurrentIndex(i))
+        view.addSeparator()
+        group = QActionGroup(self)
+        for theme in ("light", "dark"):
+            act = self._add(view, f"{theme.capitalize()} theme", "sun" if theme == "light" else "moon", None,
+                            lambda _=False, t=theme: self.set_theme(t))
+            act.setCheckable(True)
+            act.setChecked(current_theme() == theme)
+            group.addAction(act)
+        runs = bar.addMenu("&Runs")
+        for name, label, ic in (("compare", "Compare selected", "compare"), ("rename", "Rename…", "rename"),
+                                ("tag", "Add tag…", "tag"), ("copy_id", "Copy run id", "copy"),
+                                ("delete", "Delete", "delete"), ("restore", "Restore", "restore")):
+            self._add(runs, label, ic, None,
+                      lambda _=False, n=name: self.controller.run_action(n, self.runs_view.selected_ids()))
+        tb = self.addToolBar("Main")
+        tb.setObjectName("MainToolBar")
+        tb.setMovable(False)
+        tb.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
+        for act in self.findChildren(QAction):
+            if act.text() in ("Open store…", "Refresh", "Compare selected"):
+                tb.addAction(act)
+        tb.addSeparator()
+        tb.addAction(undo)
+        tb.addAction(redo)
+
+    def _add(self, menu, text, ic, shortcut, slot) -> QAction:  # type: ignore[no-untyped-def]
+        act = QAction(icon(ic) if ic else QAction().icon(), text, self)
+        if shortcut is not None:
+            act.setShortcut(QKeySequence(shortcut))
+        act.triggered.connect(slot)
+        menu.addAction(act)
+        return act
+
+    # --- store --------------------------------------------------------------------------------
+    def choose_store(self) -> None:
+        start = self.settings.value("store/last", str(Path.cwd()))
+        path = QFileDialog.getExistingDirectory(self, "Open a Runwatch store folder", start)
+        if path:
+            self.open_store(path)
+
+    def create_demo(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Folder for the demo store (a 'runwatch-demo' folder is made in it)")
+        if not path:
+            return
+        target = Path(path) / "runwatch-demo"
+        self.statusBar().showMessage(f"Creating a demo store in {target}…")
+        from app.demo import make_demo
+
+        self.session.worker.submit(lambda: make_demo(target), lambda _r: self.open_store(str(target)),
+                                   lambda e: self.show_error(f"could not create the demo store: {e}"))
+
+    def open_store(self, path: str | Path) -> None:
+        self.message_frame.hide()
+        self.welcome.show_error(None)
+        self.store_label.setText(f"Opening {path}…")
+        self.session.open(path)
+
+    def _on_opened(self, store) -> None:  # type: ignore[no-untyped-def]
+        path = str(store.path)
+        self.setWindowTitle(f"{store.path.name} — Runwatch")
+        self.store_label.setText(path)
+        self.stack.setCurrentIndex(1)
+        recent = [path] + [p for p in self._recent() if p != path]
+        self.settings.setValue("store/recent", recent[:MAX_RECENT])
+        self.settings.setValue("store/last", path)
+        self._fill_recent()
+        self._live_timer.start()
+
+    def _recent(self) -> list[str]:
+        v = self.settings.value("store/recent", [])
+        return [str(p) for p in (v if isinstance(v, list) else [v] if v else [])]
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        for p in self._recent():
+            self.recent_menu.addAction(p, lambda p=p: self.open_store(p))
+        self.welcome.set_recent(self._recent())
+
+    def show_error(self, text: str) -> None:
+        if self.stack.currentIndex() == 0 or self.session.store is None:
+            self.stack.setCurrentIndex(0)
+            self.welcome.show_error(text)
+            self.store_label.setText("")
+        else:
+            self.message.setText(text)
+            self.message_frame.show()
+
+    # --- views --------------------------------------------------------------------------------
+    def set_experiments(self, exps: Sequence[Experiment]) -> None:
+        current = self.experiments.currentItem()
+        chosen = current.data(Qt.ItemDataRole.UserRole) if current else ALL
+        self.experiments.blockSignals(True)
+        self.experiments.clear()
+        total = sum(e.run_count for e in exps)
+        items = [("All experiments", ALL, total)] + [(e.name, e.name, e.run_count) for e in exps]
+        for label, value, n in items:
+            item = QListWidgetItem(f"{label}  ({n})")
+            item.setData(Qt.ItemDataRole.UserRole, value)
+            self.experiments.addItem(item)
+            if value == chosen:
+                self.experiments.setCurrentItem(item)
+        if self.experiments.currentItem() is None:
+            self.experiments.setCurrentRow(0)
+        self.experiments.blockSignals(False)
+
+    def _on_experiment_chosen(self, item: QListWidgetItem | None, _prev: object = None) -> None:
+        self.controller.set_experiment(item.data(Qt.ItemDataRole.UserRole) if item else ALL)
+
+    def on_selection(self, ids: list[str]) -> None:
+        pass
+
+    def show_compare(self, runs: Sequence[RunInfo]) -> None:
+        self.runs_model.set_checked(r.id for r in runs)
+        self.tabs.setCurrentWidget(self.charts)
+
+    def set_live_status(self, r: Refresh) -> None:
+        self._last_update = time.time()
+        self._update_live_label()
+
+    def _update_live_label(self) -> None:
+        running = sum(1 for r in self.runs_model.runs.values() if r.status.value == "RUNNING")
+        ago = time.time() - self._last_update if self._last_update else None
+        when = "" if ago is None else (" · updated just now" if ago < 2 else f" · updated {int(ago)} s ago")
+        self.live_label.setText(f"● live · {running} running{when}" if running else f"● watching{when}")
+
+    def set_theme(self, name: str) -> None:
+        apply_theme(QApplication.instance(), name)  # type: ignore[arg-type]
+        self.settings.setValue("ui/theme", name)
+        if hasattr(self.charts, "apply_theme"):
+            self.charts.apply_theme()
+
+    # --- persistence --------------------------------------------------------------------------
+    def _restore_settings(self) -> None:
+        s = self.settings
+        geo = s.value("window/geometry")
+        if geo is not None:
+            self.restoreGeometry(geo)
+        for key, split in (("window/split_main", self.split_main), ("window/split_runs", self.split_runs)):
+            state = s.value(key)
+            if state is not None:
+                split.restoreState(state)
+        charts = s.value("charts/settings")
+        if isinstance(charts, dict):
+            self.charts.set_settings(ChartSettings.from_dict(charts))
+        self._fill_recent()
+
+    def save_settings(self) -> None:
+        s = self.settings
+        s.setValue("window/geometry", self.saveGeometry())
+        s.setValue("window/split_main", self.split_main.saveState())
+        s.setValue("window/split_runs", self.split_runs.saveState())
+        s.setValue("charts/settings", self.charts.settings().to_dict())
+        s.sync()
+
+    def closeEvent(self, event) -> None:  # type: ignore[no-untyped-def]
+        self.save_settings()
+        self.session.shutdown()
+        super().closeEvent(event)
