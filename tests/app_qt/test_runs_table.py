@@ -1,0 +1,101 @@
+"""The runs table model and view, driven through the model as the app does."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+
+from app.core.columns import Column
+from app.qt.runs_model import RunsTableModel
+from app.qt.runs_view import RunsView
+from tracker_sdk.entities import MetricSummary, RunInfo, RunStatus
+
+
+def run(i, status=RunStatus.FINISHED, loss=0.5, experiment="e", deleted=False):
+    return RunInfo(id=f"r{i}", name=f"run-{i}", experiment=experiment, status=status, start_time=1000 * i,
+                   end_time=None, params={"lr": str(10 ** -i)}, deleted=deleted,
+                   metrics={"loss": MetricSummary("loss", loss, 1, loss, loss, 2, 0)})
+
+
+@pytest.fixture()
+def model(qtbot):
+    m = RunsTableModel()
+    m.set_columns([Column("name"), Column("status"), Column("param", "lr"), Column("metric", "loss")])
+    m.apply({r.id: r for r in (run(1, loss=0.3), run(2, RunStatus.RUNNING, 0.1), run(3, RunStatus.CRASHED, 0.2))},
+            reset=True)
+    return m
+
+
+def test_model_passes_qt_model_tester(qtmodeltester, model):
+    qtmodeltester.check(model)
+
+
+def test_newest_first_then_sorting_by_metric_keeps_missing_last(model):
+    assert model.rows == ["r3", "r2", "r1"]
+    model.apply({"r4": RunInfo(id="r4", name="no-loss", experiment="e", status=RunStatus.FINISHED,
+                               start_time=4000, end_time=None)})
+    model.sort(4, Qt.SortOrder.AscendingOrder)
+    assert model.rows == ["r2", "r3", "r1", "r4"]
+    model.sort(4, Qt.SortOrder.DescendingOrder)
+    assert model.rows == ["r1", "r3", "r2", "r4"]
+
+
+def test_live_update_changes_cells_and_appends_new_runs(model):
+    row = model.row_of("r2")
+    assert model.index(row, 4).data() == "0.1"
+    model.apply({"r2": run(2, RunStatus.FINISHED, 0.05)})
+    assert model.index(model.row_of("r2"), 4).data() == "0.05"
+    assert model.index(model.row_of("r2"), 2).data() == "Finished"
+    assert model.apply({"r9": run(9)}) == ["r9"]
+    assert model.rows[0] == "r9"
+
+
+def test_check_boxes_choose_the_runs_in_charts(qtbot, model):
+    with qtbot.waitSignal(model.sig_checked_changed):
+        model.setData(model.index(model.row_of("r1"), 0), Qt.CheckState.Checked.value, Qt.ItemDataRole.CheckStateRole)
+    assert [r.id for r in model.checked_runs()] == ["r1"]
+    assert model.index(model.row_of("r1"), 0).data(Qt.ItemDataRole.CheckStateRole) == Qt.CheckState.Checked
+
+
+def test_crashed_and_failed_stand_out(model):
+    idx = model.index(model.row_of("r3"), 2)
+    assert idx.data() == "Crashed"
+    assert idx.data(Qt.ItemDataRole.FontRole).bold()
+    assert "heartbeat" in idx.data(Qt.ItemDataRole.ToolTipRole)
+
+
+def test_scope_by_experiment_filter_and_deleted(model):
+    model.apply({"r5": run(5, experiment="other"), "r6": run(6, deleted=True)})
+    assert "r6" not in model.rows and "r5" in model.rows
+    model.set_scope(experiment="e")
+    assert set(model.rows) == {"r1", "r2", "r3"}
+    model.set_scope(match={"r1"})
+    assert model.rows == ["r1"]
+    model.set_scope(experiment=None, match=None, show_deleted=True)
+    assert "r6" in model.rows
+
+
+def test_filter_syntax_error_is_shown_where_it_is(qtbot, model):
+    view = RunsView(model)
+    qtbot.addWidget(view)
+    view.show()
+    view.filter.setText("metrics.loss < ")
+    with qtbot.assertNotEmitted(view.sig_filter_changed):
+        view.filter.returnPressed.emit()
+    assert view.error.isVisible()
+    assert "position" in view.error.text()
+    assert view.filter.property("error") == "true"
+    view.filter.setText("metrics.loss < 0.25")
+    with qtbot.waitSignal(view.sig_filter_changed) as sig:
+        view.filter.returnPressed.emit()
+    assert sig.args == ["metrics.loss < 0.25"]
+    assert not view.error.isVisible()
+
+
+def test_selection_is_reported_in_table_order(qtbot, model):
+    view = RunsView(model)
+    qtbot.addWidget(view)
+    with qtbot.waitSignal(view.sig_selection_changed) as sig:
+        view.select_run("r2")
+    assert sig.args == [["r2"]]
+    assert [a for a, _, _ in view.actions_for(["r1", "r2"])][0] == "compare"
