@@ -37,7 +37,7 @@ class RunsTableModel(QAbstractTableModel):
         self.checked: set[str] = set()
         self.colors: dict[str, str] = {}
         self.experiment: str | None = None
-        self.match: set[str] | None = None  # ids passing the filter bar; None = no filter
+        self.filter_ids: set[str] | None = None  # ids passing the filter bar; None = no filter
         self.show_deleted = False
         self.pulse = 1.0  # 0..1, animated by the view for RUNNING rows
         self._sort: tuple[int, Qt.SortOrder] = (-1, Qt.SortOrder.AscendingOrder)
@@ -157,7 +157,7 @@ class RunsTableModel(QAbstractTableModel):
         if experiment is not ...:
             self.experiment = experiment
         if match is not ...:
-            self.match = match
+            self.filter_ids = match
         if show_deleted is not None:
             self.show_deleted = show_deleted
         self.beginResetModel()
@@ -200,7 +200,7 @@ class RunsTableModel(QAbstractTableModel):
             return False
         if self.experiment is not None and run.experiment != self.experiment:
             return False
-        return self.match is None or run.id in self.match
+        return self.filter_ids is None or run.id in self.filter_ids
 
     def _ordered(self, ids: list[str]) -> list[str]:
         column, order = self._sort
