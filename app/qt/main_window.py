@@ -104,8 +104,7 @@ class MainWindow(QMainWindow):
         self.split_main.addWidget(self.tabs)
         self.split_main.setStretchFactor(0, 2)
         self.split_main.setStretchFactor(1, 3)
-        self.split_runs.setSizes([170, 480])
-        self.split_main.setSizes([650, 850])
+        self._sized = False
         main = QWidget()
         mlay2 = QVBoxLayout(main)
         mlay2.setContentsMargins(0, 0, 0, 0)
@@ -127,7 +126,8 @@ class MainWindow(QMainWindow):
     def _build_actions(self) -> None:
         bar = self.menuBar()
         file = bar.addMenu("&File")
-        self._add(file, "Open store…", "open-folder", QKeySequence.StandardKey.Open, self.choose_store)
+        self._open_action = self._add(file, "Open store…", "open-folder", QKeySequence.StandardKey.Open,
+                                      self.choose_store)
         self._add(file, "Create demo store…", "play", None, self.create_demo)
         self.recent_menu = file.addMenu("Open recent")
         file.addSeparator()
@@ -142,7 +142,8 @@ class MainWindow(QMainWindow):
         self._add(edit, "Filter runs", "filter", "Ctrl+L",
                   lambda: (self.runs_view.filter.setFocus(), self.runs_view.filter.selectAll()))
         view = bar.addMenu("&View")
-        self._add(view, "Refresh", "refresh", QKeySequence.StandardKey.Refresh, self.session.refresh)
+        self._refresh_action = self._add(view, "Refresh", "refresh", QKeySequence.StandardKey.Refresh,
+                                         self.session.refresh)
         for i, name in enumerate(("Charts", "Run", "Artifacts")):
             self._add(view, name, None, f"Ctrl+{i + 1}", lambda _=False, i=i: self.tabs.setCurrentIndex(i))
         view.addSeparator()
@@ -154,7 +155,9 @@ class MainWindow(QMainWindow):
             act.setChecked(current_theme() == theme)
             group.addAction(act)
         runs = bar.addMenu("&Runs")
-        for name, label, ic in (("compare", "Compare selected", "compare"), ("rename", "Rename…", "rename"),
+        self._compare_action = self._add(runs, "Compare selected", "compare", "Ctrl+D",
+                                         lambda: self.controller.run_action("compare", self.runs_view.selected_ids()))
+        for name, label, ic in (("rename", "Rename…", "rename"),
                                 ("tag", "Add tag…", "tag"), ("copy_id", "Copy run id", "copy"),
                                 ("delete", "Delete", "delete"), ("restore", "Restore", "restore")):
             self._add(runs, label, ic, None,
@@ -163,12 +166,7 @@ class MainWindow(QMainWindow):
         tb.setObjectName("MainToolBar")
         tb.setMovable(False)
         tb.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
-        for act in self.findChildren(QAction):
-            if act.text() in ("Open store…", "Refresh", "Compare selected"):
-                tb.addAction(act)
-        tb.addSeparator()
-        tb.addAction(undo)
-        tb.addAction(redo)
+        tb.addActions([self._open_action, self._refresh_action, self._compare_action])
 
     def _add(self, menu, text, ic, shortcut, slot) -> QAction:  # type: ignore[no-untyped-def]
         act = QAction(icon(ic) if ic else QAction().icon(), text, self)
@@ -285,7 +283,7 @@ class MainWindow(QMainWindow):
         for key, split in (("window/split_main", self.split_main), ("window/split_runs", self.split_runs)):
             state = s.value(key)
             if state is not None:
-                split.restoreState(state)
+                self._sized = split.restoreState(state) or self._sized
         charts = s.value("charts/settings")
         if isinstance(charts, dict):
             self.charts.set_settings(ChartSettings.from_dict(charts))
@@ -298,6 +296,14 @@ class MainWindow(QMainWindow):
         s.setValue("window/split_runs", self.split_runs.saveState())
         s.setValue("charts/settings", self.charts.settings().to_dict())
         s.sync()
+
+    def showEvent(self, event) -> None:  # type: ignore[no-untyped-def]
+        super().showEvent(event)
+        if not self._sized:  # first start: experiments narrow, table ~40 %, charts the rest
+            self._sized = True
+            w = max(self.width(), 900)
+            self.split_main.setSizes([int(w * 0.42), w - int(w * 0.42)])
+            self.split_runs.setSizes([150, int(w * 0.42) - 150])
 
     def closeEvent(self, event) -> None:  # type: ignore[no-untyped-def]
         self.save_settings()

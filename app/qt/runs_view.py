@@ -85,6 +85,7 @@ class RunsView(QWidget):
         model.layoutChanged.connect(self._update_count)
         model.rowsInserted.connect(self._update_count)
         model.rowsRemoved.connect(self._update_count)
+        model.sig_checked_changed.connect(self._update_count)
 
         top = QHBoxLayout()
         top.setContentsMargins(0, 0, 0, 0)
@@ -174,6 +175,17 @@ class RunsView(QWidget):
 
     def _on_reset(self) -> None:
         self._update_count()
+        self._fit_columns()
+
+    def _fit_columns(self) -> None:
+        """Size columns to their contents once, within sensible bounds (the user may resize)."""
+        if not self.model.rows:
+            return
+        header = self.table.horizontalHeader()
+        self.table.resizeColumnsToContents()
+        header.resizeSection(0, 52)
+        for i in range(1, self.model.columnCount()):
+            header.resizeSection(i, max(56, min(header.sectionSize(i) + 12, 220)))
 
     def _update_count(self, *_: object) -> None:
         n, total = len(self.model.rows), sum(1 for r in self.model.runs.values() if not r.deleted)

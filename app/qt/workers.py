@@ -33,6 +33,8 @@ class Worker(QObject):
         self.pending += 1
 
         def done(f: Future[Any]) -> None:
+            if f.cancelled():  # shutting down: nobody waits for this any more
+                return
             err = f.exception()
             self._finished.emit((on_done, on_error), None if err else f.result(), err)
 
