@@ -12,7 +12,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 
 _log = logging.getLogger("runwatch.app")
 
@@ -25,7 +25,8 @@ class Worker(QObject):
     def __init__(self, parent: QObject | None = None, threads: int = 1, name: str = "runwatch-io") -> None:
         super().__init__(parent)
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix=name)
-        self._finished.connect(self._deliver)
+        # Always queued: a job that finishes before submit() returns must not call back inside it.
+        self._finished.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
         self.pending = 0
 
     def submit(self, fn: Callable[[], Any], on_done: Callable[[Any], None] | None = None,
