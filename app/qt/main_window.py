@@ -306,6 +306,16 @@ class MainWindow(QMainWindow):
             self.split_runs.setSizes([150, int(w * 0.42) - 150])
 
     def closeEvent(self, event) -> None:  # type: ignore[no-untyped-def]
+        if self.detail.has_unsaved_changes():
+            from PySide6.QtWidgets import QMessageBox
+
+            answer = QMessageBox.question(
+                self, "Unsaved note", "The note you are editing is not saved. Quit anyway?",
+                QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel)
+            if answer != QMessageBox.StandardButton.Discard:
+                event.ignore()
+                return
         self.save_settings()
+        self.artifacts.shutdown()
         self.session.shutdown()
         super().closeEvent(event)
