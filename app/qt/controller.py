@@ -67,6 +67,10 @@ class Controller(QObject):
         window.detail.sig_tags_edited.connect(self._on_tags_edited)
         window.detail.sig_note_edited.connect(self._on_note_edited)
         window.detail.sig_run_activated.connect(window.runs_view.select_run)
+        window.compare.sig_run_clicked.connect(window.runs_view.select_run)
+        window.compare.sig_brushed.connect(lambda ids: self.model.set_scope(brush=ids))
+        window.tabs.currentChanged.connect(lambda _i: self._update_sweep())
+        window.compare.tabs.currentChanged.connect(lambda _i: self._update_sweep())
         self._settle = QTimer(self, interval=100)
         self._settle.timeout.connect(self._check_settled)
 
@@ -108,6 +112,8 @@ class Controller(QObject):
         if r.runs or r.reset:
             self._update_charts()
             self._refresh_detail(set(r.runs))
+            self.w.compare.update_runs(self.model.runs, {i: self.model.color(i) for i in self.w.compare.ids})
+            self._update_sweep()
         if r.artifacts_changed:
             self.w.artifacts.refresh()
         self.w.set_live_status(r)
@@ -116,19 +122,28 @@ class Controller(QObject):
         self._filter = text
         if not text:
             self.model.set_scope(match=None)
+            self._update_sweep()
             return
 
         def done(ids: list[str]) -> None:
             if self._filter == text:
                 self.model.set_scope(match=set(ids))
+                self._update_sweep()
 
         self.session.call(lambda st: [r.id for r in st.search_runs(filter=text, include_deleted=True)], done,
                           lambda e: self.w.runs_view.show_filter_error(str(getattr(e, "message", e)),
                                                                        getattr(e, "position", 0)))
 
     def set_experiment(self, name: str | None) -> None:
-        self.model.set_scope(experiment=name)
+        self.model.set_scope(experiment=name, brush=None)
         self._update_charts()
+        self._update_sweep()
+
+    def _update_sweep(self) -> None:
+        """The sweep views follow the table's scope, but only while someone looks at them."""
+        c = self.w.compare
+        if self.w.tabs.currentWidget() is c and c.tabs.currentWidget() is c.sweep:
+            c.set_sweep_runs(self.model.scoped_runs())
 
     # --- charts -------------------------------------------------------------------------------
     def _update_charts(self) -> None:
@@ -213,6 +228,9 @@ class Controller(QObject):
                 self.model.set_checked(self.model.checked ^ chosen)
         elif name == "compare":
             self.w.show_compare(runs)
+        elif name == "compare_children":
+            kids = [r for r in self.model.runs.values() if r.parent_id in ids and not r.deleted]
+            self.w.show_compare(sorted(kids, key=lambda r: r.start_time))
 
     def _on_tags_edited(self, run_id: str, new: dict, removed: list) -> None:
         r = self.model.runs.get(run_id)

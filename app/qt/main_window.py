@@ -29,6 +29,7 @@ from app.core.chart_settings import ChartSettings
 from app.core.live import Refresh
 from app.qt.artifacts_view import ArtifactsView
 from app.qt.charts.panel import ChartsView
+from app.qt.compare_panel import ComparePanel
 from app.qt.controller import Controller
 from app.qt.run_detail import RunDetailView
 from app.qt.runs_model import RunsTableModel
@@ -56,6 +57,7 @@ class MainWindow(QMainWindow):
         self.charts = ChartsView()
         self.detail = RunDetailView()
         self.artifacts = ArtifactsView()
+        self.compare = ComparePanel()
         self.welcome = WelcomePage()
         self._build_layout()
         self.controller = Controller(self)
@@ -82,6 +84,7 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.charts, icon("chart"), "Charts")
         self.tabs.addTab(self.detail, icon("info"), "Run")
         self.tabs.addTab(self.artifacts, icon("file"), "Artifacts")
+        self.tabs.addTab(self.compare, icon("compare"), "Compare")
 
         self.message = QLabel(objectName="MessageBar", wordWrap=True)
         self.message.setProperty("level", "error")
@@ -144,7 +147,7 @@ class MainWindow(QMainWindow):
         view = bar.addMenu("&View")
         self._refresh_action = self._add(view, "Refresh", "refresh", QKeySequence.StandardKey.Refresh,
                                          self.session.refresh)
-        for i, name in enumerate(("Charts", "Run", "Artifacts")):
+        for i, name in enumerate(("Charts", "Run", "Artifacts", "Compare")):
             self._add(view, name, None, f"Ctrl+{i + 1}", lambda _=False, i=i: self.tabs.setCurrentIndex(i))
         view.addSeparator()
         group = QActionGroup(self)
@@ -255,8 +258,10 @@ class MainWindow(QMainWindow):
         pass
 
     def show_compare(self, runs: Sequence[RunInfo]) -> None:
-        self.runs_model.set_checked(r.id for r in runs)
-        self.tabs.setCurrentWidget(self.charts)
+        colors = {r.id: self.runs_model.color(r.id) for r in runs}
+        self.compare.set_compare(runs, colors, self.session.store, self.session.worker)
+        self.compare.tabs.setCurrentWidget(self.compare.table)
+        self.tabs.setCurrentWidget(self.compare)
 
     def set_live_status(self, r: Refresh) -> None:
         self._last_update = time.time()

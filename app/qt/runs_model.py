@@ -38,6 +38,7 @@ class RunsTableModel(QAbstractTableModel):
         self.colors: dict[str, str] = {}
         self.experiment: str | None = None
         self.filter_ids: set[str] | None = None  # ids passing the filter bar; None = no filter
+        self.brush_ids: set[str] | None = None  # ids passing the sweep view's brushes
         self.show_deleted = False
         self.pulse = 1.0  # 0..1, animated by the view for RUNNING rows
         self._sort: tuple[int, Qt.SortOrder] = (-1, Qt.SortOrder.AscendingOrder)
@@ -152,12 +153,14 @@ class RunsTableModel(QAbstractTableModel):
         self.sig_checked_changed.emit()
 
     def set_scope(self, *, experiment: str | None = ..., match: set[str] | None = ...,  # type: ignore[assignment]
-                  show_deleted: bool | None = None) -> None:
-        """Change which runs are listed (experiment, filter-bar matches, deleted)."""
+                  brush: set[str] | None = ..., show_deleted: bool | None = None) -> None:  # type: ignore[assignment]
+        """Change which runs are listed (experiment, filter-bar matches, brushes, deleted)."""
         if experiment is not ...:
             self.experiment = experiment
         if match is not ...:
             self.filter_ids = match
+        if brush is not ...:
+            self.brush_ids = brush
         if show_deleted is not None:
             self.show_deleted = show_deleted
         self.beginResetModel()
@@ -195,12 +198,18 @@ class RunsTableModel(QAbstractTableModel):
             self.layoutChanged.emit()
         return new
 
-    def _listed(self, run: RunInfo) -> bool:
+    def _listed(self, run: RunInfo, brush: bool = True) -> bool:
         if run.deleted and not self.show_deleted:
             return False
         if self.experiment is not None and run.experiment != self.experiment:
             return False
+        if brush and self.brush_ids is not None and run.id not in self.brush_ids:
+            return False
         return self.filter_ids is None or run.id in self.filter_ids
+
+    def scoped_runs(self) -> list[RunInfo]:
+        """The runs the table lists before the sweep brushes apply (what the sweep views show)."""
+        return [r for r in self.runs.values() if self._listed(r, brush=False)]
 
     def _ordered(self, ids: list[str]) -> list[str]:
         column, order = self._sort

@@ -201,6 +201,8 @@ class RunsView(QWidget):
         """(action, label, icon) available for these runs."""
         runs = [self.model.runs[i] for i in ids if i in self.model.runs]
         out = [("compare", "Compare selected runs", "compare")] if len(runs) >= 2 else []
+        if any(r.parent_id in ids for r in self.model.runs.values()):
+            out.append(("compare_children", "Compare this sweep's runs", "compare"))
         if len(runs) == 1:
             out += [("rename", "Rename…", "rename"), ("copy_id", "Copy run id", "copy")]
         out += [("tag", "Add tag…", "tag"), ("show_only", "Show only these in charts", "eye"),
