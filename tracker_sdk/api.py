@@ -244,7 +244,14 @@ _previous_excepthook = sys.excepthook
 
 
 def _on_sigterm(signum: int, frame: Any) -> None:
+    deadline = time.monotonic() + 30.0
     _finish_all("KILLED")
+    # Also wait for what runs finished just before (their finish() may be the very call this
+    # signal interrupted, waiting for its last write): the process ends right after this.
+    with _lock:
+        writers = list(_writers.values())
+    for w in writers:
+        w.flush(timeout=max(0.1, deadline - time.monotonic()))
     signal.signal(signum, signal.SIG_DFL)
     os.kill(os.getpid(), signum)  # die of SIGTERM as the caller expects
 

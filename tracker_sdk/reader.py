@@ -10,7 +10,8 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,7 +26,7 @@ from tracker_sdk.entities import (
 from tracker_sdk.errors import RunNotFoundError, StoreError, TrackerError, ValidationError
 
 if TYPE_CHECKING:
-    from sqlalchemy import Engine
+    from sqlalchemy import Connection, Engine
 
     from tracker_sdk.artifacts import ArtifactStore
 
@@ -76,12 +77,20 @@ class Store:
                         writer = make_engine(self.db_path, immediate=True)
                     try:
                         ensure_schema(engine, writer, self.db_path)
-                    except TrackerError:
-                        raise
                     except Exception as e:
+                        # Close what was opened: a refused file must not stay open (and keep
+                        # -wal/-shm files around) until the garbage collector gets to it.
+                        for opened in (engine, writer):
+                            if opened is not None:
+                                opened.dispose()
+                        if isinstance(e, TrackerError):
+                            raise
                         raise StoreError(_describe_db_error(self.db_path, e)) from e
-                    if writer is not None and immediate is False:
-                        self._engines[True] = writer
+                    if writer is not None:
+                        if immediate:
+                            writer.dispose()  # ``engine`` is already a writer: keep only one
+                        else:
+                            self._engines[True] = writer
                 self._engines[immediate] = engine
             return engine
 
@@ -100,10 +109,15 @@ class Store:
     def _read(self):  # type: ignore[no-untyped-def]
         return self._read_engine().begin()
 
-    def _write(self):  # type: ignore[no-untyped-def]
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        """A write transaction; a locked, read-only or failing database raises StoreError."""
+        from sqlalchemy.exc import OperationalError
+
         try:
-            return self._write_engine().begin()
-        except Exception as e:  # pragma: no cover - exercised via the read-only tests
+            with self._write_engine().begin() as conn:  # BEGIN IMMEDIATE happens on entry
+                yield conn
+        except OperationalError as e:
             raise StoreError(_describe_db_error(self.db_path, e)) from e
 
     @property
@@ -191,7 +205,11 @@ class Store:
         from tracker_sdk.store import reads
 
         with self._read() as conn:
-            return reads.max_seq(conn)
+            m = reads.meta(conn)
+        # Remember the epoch this cursor belongs to: a gc before the next changes_since()
+        # must still be reported as a reset.
+        self._epoch = m.get("epoch", 0)
+        return m.get("seq", 0)
 
     def changes_since(self, cursor: int) -> ChangeSet:
         """Runs and series changed after ``cursor``; pass the returned ``cursor`` next time."""
@@ -291,8 +309,9 @@ class Store:
         for rid in ids:
             self.artifacts.delete_run(rid)
         if ids:
-            with self._write_engine().connect() as conn:
-                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            from tracker_sdk.store.engine import checkpoint
+
+            checkpoint(self._write_engine())  # give the freed pages back to the file system now
         return ids
 
 

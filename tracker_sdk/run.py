@@ -45,7 +45,7 @@ class Run:
         self._status: str | None = None
         self._monitor: Any = None
         self._capture: threading.Thread | None = None
-        self._finish_lock = threading.Lock()
+        self._finish_lock = threading.RLock()
 
     def __repr__(self) -> str:
         return f"<Run {self.name!r} id={self.id} experiment={self.experiment!r}>"
@@ -203,21 +203,25 @@ class Run:
         status = str(status).upper()
         if status not in _STATUSES:
             raise ValidationError(f"status must be one of {', '.join(_STATUSES)}, got {status!r}")
+        # The SIGTERM handler calls finish() on the main thread, possibly while the main thread
+        # is already in here (waiting for the environment capture or for the last write): the
+        # lock is re-entrant, and a second call still waits for the writer before returning,
+        # since the handler ends the process right after.
         with self._finish_lock:
-            if self._finished:
-                return True
-            if self._monitor is not None:
-                self._monitor.stop()
-            if self._capture is not None:
-                self._capture.join(timeout=5.0)
-            self._finished = True
-            self._status = status
-            self._queue.append((FINISH, self._state, status, int(time.time() * 1000)))
+            first = not self._finished
+            if first:
+                if self._monitor is not None:
+                    self._monitor.stop()
+                if self._capture is not None:
+                    self._capture.join(timeout=5.0)
+                self._status = status
+                self._queue.append((FINISH, self._state, status, int(time.time() * 1000)))
+                self._finished = True
         from tracker_sdk import api
 
         api._forget(self)
         ok = self._writer.flush(timeout)
-        if not ok or self._writer.failures:
+        if first and (not ok or self._writer.failures):
             warnings.warn(
                 f"runwatch: run {self.name!r} finished with {self._writer.failures} storage failure(s)"
                 f" ({self._writer.last_error}); {'all' if ok else 'not all'} points were written",

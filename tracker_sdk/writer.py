@@ -95,7 +95,9 @@ class Writer:
     def _loop(self) -> None:
         backoff = 0.0
         while True:
-            self._wake.wait(max(self.flush_interval, backoff))
+            # However long the flush interval, wake for the heartbeat: a quiet live run must not
+            # read back as CRASHED (HEARTBEAT_STALE_S) before its next write.
+            self._wake.wait(max(min(self.flush_interval, HEARTBEAT_INTERVAL_S), backoff))
             self._wake.clear()
             try:
                 ok = self._flush_once()
@@ -113,8 +115,14 @@ class Writer:
             q = self.queue
             for _ in range(min(len(q), MAX_BATCH_ITEMS - len(items))):
                 items.append(q.popleft())
-            with self._space:
-                self._space.notify_all()
+            # Never block on this lock: a SIGTERM handler may run on the main thread while it
+            # holds it in wait_for_space(), then wait for this thread to flush. A missed notify
+            # costs the producer at most its 50 ms re-check.
+            if self._space.acquire(blocking=False):
+                try:
+                    self._space.notify_all()
+                finally:
+                    self._space.release()
             heartbeat_due = time.monotonic() - self._last_heartbeat >= HEARTBEAT_INTERVAL_S
             if not items and not heartbeat_due:
                 return True

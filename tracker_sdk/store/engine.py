@@ -16,6 +16,8 @@ from tracker_sdk.errors import StoreError, StoreNotFoundError
 
 DB_NAME = "runwatch.db"
 ARTIFACTS_DIR = "artifacts"
+#: How long a connection waits for another process's write lock before failing (ms).
+#: ``$RUNWATCH_BUSY_TIMEOUT_MS`` overrides it, e.g. longer on a slow network disk.
 BUSY_TIMEOUT_MS = 30_000
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
@@ -70,6 +72,20 @@ def check_store_folder(root: Path, *, create: bool) -> Path:
     return db
 
 
+def busy_timeout_ms() -> int:
+    """``$RUNWATCH_BUSY_TIMEOUT_MS`` when set (a whole number of ms), else ``BUSY_TIMEOUT_MS``."""
+    text = os.environ.get("RUNWATCH_BUSY_TIMEOUT_MS", "").strip()
+    if not text:
+        return BUSY_TIMEOUT_MS
+    try:
+        value = int(text)
+    except ValueError:
+        raise StoreError(f"RUNWATCH_BUSY_TIMEOUT_MS must be a whole number of milliseconds, got {text!r}") from None
+    if value < 0:
+        raise StoreError(f"RUNWATCH_BUSY_TIMEOUT_MS must not be negative, got {value}")
+    return value
+
+
 def make_engine(db: Path, *, immediate: bool) -> Engine:
     """An engine on ``db``. ``immediate`` engines take the write lock at BEGIN.
 
@@ -77,9 +93,10 @@ def make_engine(db: Path, *, immediate: bool) -> Engine:
     (a lock upgrade cannot be retried), so every writing transaction starts IMMEDIATE and waits
     politely on ``busy_timeout`` instead.
     """
+    timeout_ms = busy_timeout_ms()
     engine = create_engine(
         f"sqlite:///{db}",
-        connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+        connect_args={"timeout": timeout_ms / 1000, "check_same_thread": False},
         pool_size=2,
         max_overflow=4,
     )
@@ -90,13 +107,9 @@ def make_engine(db: Path, *, immediate: bool) -> Engine:
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
         try:
-            cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            mode = cur.execute("PRAGMA journal_mode").fetchone()[0]
-            if mode != "wal":
-                try:
-                    cur.execute("PRAGMA journal_mode = WAL")
-                except sqlite3.OperationalError:
-                    pass  # read-only folder: readers still work on a rollback-journal file
+            cur.execute(f"PRAGMA busy_timeout = {timeout_ms}")
+            # No journal_mode switch here: that would rewrite the header of any SQLite file we
+            # are pointed at, store or not. ``enable_wal`` does it once the schema is checked.
             cur.execute("PRAGMA synchronous = NORMAL")
             cur.execute("PRAGMA foreign_keys = ON")
         finally:
@@ -109,3 +122,38 @@ def make_engine(db: Path, *, immediate: bool) -> Engine:
         conn.exec_driver_sql(begin)
 
     return engine
+
+
+def enable_wal(engine: Engine) -> None:
+    """Put the database in WAL mode (persistent in the file), so readers never block the writer.
+
+    Called only on a file known to be a store (or about to become one). Outside a transaction,
+    as SQLite requires. A read-only folder keeps its journal mode: readers still work.
+    """
+    raw = engine.raw_connection()
+    try:
+        conn = raw.driver_connection
+        if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            conn.execute("PRAGMA journal_mode = WAL").fetchone()
+    except sqlite3.OperationalError:
+        pass
+    finally:
+        raw.close()
+
+
+def checkpoint(engine: Engine) -> bool:
+    """Fold the WAL into the database file and truncate it; False when readers kept it busy.
+
+    ``wal_checkpoint`` cannot run inside a transaction, and every SQLAlchemy connection here
+    begins one (``BEGIN IMMEDIATE`` on writer engines), so this uses the DBAPI connection, whose
+    driver issues no BEGIN of its own (see ``_on_connect``). Best effort: never raises for a
+    busy or locked database, since what it tidies up has already been committed.
+    """
+    raw = engine.raw_connection()
+    try:
+        busy = raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+        return not busy
+    except sqlite3.OperationalError:
+        return False
+    finally:
+        raw.close()

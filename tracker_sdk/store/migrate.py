@@ -52,9 +52,13 @@ def read_revision(conn: Connection) -> str | None:
 
 def ensure_schema(read_engine: Engine, write_engine: Engine | None, db: Path) -> None:
     """Check (and when allowed, create or upgrade) the schema of the store at ``db``."""
+    from tracker_sdk.store.engine import enable_wal
+
     with read_engine.connect() as conn:
         found = read_revision(conn)
     if found == SCHEMA_REVISION:
+        if write_engine is not None:
+            enable_wal(write_engine)
         return
     if found is not None and found not in known_revisions():
         raise SchemaVersionError(
@@ -69,6 +73,7 @@ def ensure_schema(read_engine: Engine, write_engine: Engine | None, db: Path) ->
             found=found,
             expected=SCHEMA_REVISION,
         )
+    enable_wal(write_engine)  # before the first write: the new tables are written in WAL mode
     with write_engine.begin() as conn:  # BEGIN IMMEDIATE: one process creates/upgrades, others wait
         found = read_revision(conn)  # re-check under the lock: another process may have won
         if found == SCHEMA_REVISION:

@@ -122,8 +122,11 @@ def find_run_ids(conn: Connection, id_or_prefix: str) -> list[str]:
     exact = conn.execute(select(SqlRun.id).where(SqlRun.id == id_or_prefix)).scalar()
     if exact is not None:
         return [exact]
-    pattern = id_or_prefix.replace("%", "").replace("_", "") + "%"
-    return list(conn.execute(select(SqlRun.id).where(SqlRun.id.like(pattern)).limit(5)).scalars())
+    if not id_or_prefix:
+        return []  # an empty prefix would match every run
+    # A prefix is literal text: ``%`` and ``_`` must not act as LIKE wildcards.
+    return list(conn.execute(select(SqlRun.id).where(SqlRun.id.startswith(id_or_prefix, autoescape=True))
+                             .order_by(SqlRun.id).limit(5)).scalars())
 
 
 def changed_series(conn: Connection, cursor: int) -> list[tuple[str, str]]:

@@ -7,6 +7,8 @@ Create Date: 2026-11-26 22:39:33.348429
 
 from __future__ import annotations
 
+import time
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -106,6 +108,12 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('run_id', 'key', name=op.f('pk_tags'))
     )
     # ### end Alembic commands ###
+    # The store-wide counters every write needs (``ensure_schema`` seeds the same rows after
+    # create_all): without them a migrated database is not a usable store.
+    op.bulk_insert(sa.table('store_meta', sa.column('key', sa.String), sa.column('value', sa.BigInteger)), [
+        {'key': 'seq', 'value': 0}, {'key': 'epoch', 'value': 0},
+        {'key': 'created', 'value': int(time.time() * 1000)},
+    ])
 
 
 def downgrade() -> None:
