@@ -33,10 +33,6 @@ def meta(conn: Connection) -> dict[str, int]:
     return {k: int(v) for k, v in conn.execute(text("SELECT key, value FROM store_meta"))}
 
 
-def max_seq(conn: Connection) -> int:
-    return int(conn.execute(text("SELECT value FROM store_meta WHERE key = 'seq'")).scalar_one())
-
-
 def _pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
