@@ -1,0 +1,113 @@
+"""A panel's legend: small, semi-transparent, in the corner the curves leave most free."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtGui import QColor
+
+from app.qt.charts.items import QuietItemSample
+
+#: Legend rows before "+N more" (the crosshair readout names every run anyway).
+MAX_LEGEND = 8
+_MARGIN_PX = 6
+# (itemPos, parentPos, offset sign) of each corner.
+_CORNERS = {
+    "top-right": ((1, 0), (1, 0), (-1, 1)),
+    "bottom-right": ((1, 1), (1, 1), (-1, -1)),
+    "top-left": ((0, 0), (0, 0), (1, 1)),
+    "bottom-left": ((0, 1), (0, 1), (1, -1)),
+}
+
+
+class PanelLegend(pg.LegendItem):
+    """Lists each run once (its smoothed curve), never the faint raw curve."""
+
+    def __init__(self, view: pg.ViewBox) -> None:
+        super().__init__(labelTextSize="8pt", verSpacing=-7, horSpacing=4,
+                         sampleType=QuietItemSample)
+        self.setParentItem(view)
+        self._view = view
+        self._dummy = pg.PlotCurveItem(pen=None)
+        self._entries: list[tuple[pg.PlotCurveItem, str]] = []
+        self._rows = MAX_LEGEND
+        self.corner = ""
+        self.move_to("top-right")
+        view.sigResized.connect(self.fit)
+
+    def move_to(self, corner: str) -> None:
+        if corner == self.corner:
+            return
+        item, parent, (sx, sy) = _CORNERS[corner]
+        self.anchor(itemPos=item, parentPos=parent, offset=(sx * _MARGIN_PX, sy * _MARGIN_PX))
+        self.corner = corner
+
+    def rebuild(self, entries: Sequence[tuple[pg.PlotCurveItem, str]]) -> None:
+        """``entries``: (sample item carrying the run's pen, run name) in legend order."""
+        self._entries = list(entries)
+        self._rows = MAX_LEGEND
+        self._fill()
+        self.fit()
+
+    def _fill(self) -> None:
+        self.clear()
+        entries, rows = self._entries, self._rows
+        shown = entries if len(entries) <= rows else entries[: max(rows - 1, 1)]
+        for curve, name in shown:
+            self.addItem(curve, name)
+        if len(shown) < len(entries):
+            self.addItem(self._dummy, f"+{len(entries) - len(shown)} more")
+
+    def fit(self, *_args) -> None:
+        """Show as many rows as fit in the panel's height (at least 2: a run and "+N more")."""
+        if not self._entries:
+            return
+        avail = self._view.height() - 2 * _MARGIN_PX
+        if avail <= 0:
+            return
+        shown = min(len(self._entries), self._rows)
+        height = self.boundingRect().height()
+        row_h = height / max(len(self.items), 1)
+        want = min(MAX_LEGEND, len(self._entries))
+        while want > 2 and want * row_h > avail:
+            want -= 1
+        if want != shown:
+            self._rows = want
+            self._fill()
+
+    def apply_colors(self, bg: QColor, fg: QColor) -> None:
+        fill, edge = QColor(bg), QColor(fg)
+        fill.setAlpha(170)
+        edge.setAlpha(40)
+        self.setBrush(pg.mkBrush(fill))
+        self.setPen(pg.mkPen(edge))
+        self.setLabelTextColor(fg)
+
+    def place(self, curves: Sequence[tuple[np.ndarray, np.ndarray]]) -> None:
+        """Move to the corner whose legend-sized box covers the fewest drawn points."""
+        vb = self._view
+        (x0, x1), (y0, y1) = vb.viewRange()
+        w_px, h_px = vb.width(), vb.height()
+        rect = self.boundingRect()
+        if w_px <= 0 or h_px <= 0 or x1 <= x0 or y1 <= y0:
+            return
+        fx = min((rect.width() + _MARGIN_PX) / w_px, 1.0)  # legend size as view fractions
+        fy = min((rect.height() + _MARGIN_PX) / h_px, 1.0)
+        counts = dict.fromkeys(_CORNERS, 0)
+        for x, y in curves:
+            if x.size == 0:
+                continue
+            u = (x - x0) / (x1 - x0)
+            with np.errstate(invalid="ignore"):
+                v = (y - y0) / (y1 - y0)  # 0 = bottom
+                left, right = u <= fx, u >= 1 - fx
+                top, bottom = v >= 1 - fy, v <= fy
+                counts["top-right"] += int(np.count_nonzero(right & top))
+                counts["bottom-right"] += int(np.count_nonzero(right & bottom))
+                counts["top-left"] += int(np.count_nonzero(left & top))
+                counts["bottom-left"] += int(np.count_nonzero(left & bottom))
+        # Ties keep the current corner, then prefer the right-hand corners.
+        order = [self.corner] + [c for c in _CORNERS if c != self.corner]
+        self.move_to(min(order, key=lambda c: counts[c]))
