@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     import numpy as np
@@ -25,9 +25,12 @@ class RunStatus(enum.StrEnum):
         return self is not RunStatus.RUNNING
 
 
-@dataclass(frozen=True, slots=True)
-class MetricSummary:
-    """What the runs table needs of one metric of one run, without reading the series."""
+class MetricSummary(NamedTuple):
+    """What the runs table needs of one metric of one run, without reading the series.
+
+    A NamedTuple rather than a frozen dataclass: a 10,000-run store has ~60,000 of them and a
+    tuple builds ~5x faster (opening such a store is a measured target).
+    """
 
     key: str
     last: float

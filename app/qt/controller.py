@@ -56,6 +56,10 @@ class Controller(QObject):
         s.sig_refreshed.connect(self._on_refreshed)
         s.sig_series_loaded.connect(self._on_series_loaded)
         s.sig_error.connect(self.w.show_error)
+        # Chart updates are coalesced to once per event-loop turn: a refresh can trigger several,
+        # and the table should paint before the chart grid is (re)built.
+        self._charts_timer = QTimer(self, singleShot=True, interval=0)
+        self._charts_timer.timeout.connect(self._update_charts_now)
         self.model.sig_checked_changed.connect(self._update_charts)
         v = window.runs_view
         v.sig_filter_changed.connect(self.set_filter)
@@ -147,6 +151,9 @@ class Controller(QObject):
 
     # --- charts -------------------------------------------------------------------------------
     def _update_charts(self) -> None:
+        self._charts_timer.start()
+
+    def _update_charts_now(self) -> None:
         runs = self.model.checked_runs()
         self.w.charts.set_runs([(r.id, r.name, self.model.color(r.id), r.start_time) for r in runs])
         self.w.charts.set_keys(sorted({k for r in runs for k in r.metrics}))
@@ -246,7 +253,7 @@ class Controller(QObject):
     # --- settled (for screenshots and tests) ---------------------------------------------------
     def _check_settled(self) -> None:
         s = self.session
-        if self._first_load or s.worker.pending or s._busy or self._pending_series:
+        if self._first_load or s.worker.pending or s._busy or self._pending_series or self._charts_timer.isActive():
             return
         if getattr(self.w.charts, "busy", lambda: False)():
             return

@@ -13,7 +13,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont
 
-from app.core.colors import palette_for
+from app.core.colors import run_color
 from app.core.columns import Column, display_value, raw_value, sort_key
 from tracker_sdk.entities import RunInfo, RunStatus
 
@@ -121,8 +121,8 @@ class RunsTableModel(QAbstractTableModel):
     def color(self, run_id: str) -> str:
         c = self.colors.get(run_id)
         if c is None:
-            self.colors.update(palette_for([*self.colors, run_id]))
-            c = self.colors[run_id]
+            # Distinct palette entries in the order runs are first drawn, then stable hashes.
+            c = self.colors[run_id] = run_color(run_id, len(self.colors))
         return c
 
     def run_at(self, row: int) -> RunInfo | None:

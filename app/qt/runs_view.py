@@ -77,6 +77,7 @@ class RunsView(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setDefaultSectionSize(96)
         header.setMinimumSectionSize(28)
+        header.setResizeContentsPrecision(60)  # size columns from a sample, not 10,000 rows
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._context_menu)
         self.table.doubleClicked.connect(self._on_double_click)
@@ -104,6 +105,7 @@ class RunsView(QWidget):
         self._pulse.timeout.connect(self._tick_pulse)
         self._pulse.start()
         self._phase = 0
+        self._fitted = False
         self._add_shortcuts()
 
     # --- filter -------------------------------------------------------------------------------
@@ -175,7 +177,9 @@ class RunsView(QWidget):
 
     def _on_reset(self) -> None:
         self._update_count()
-        self._fit_columns()
+        if not self._fitted and self.model.rows and self.model.columns:
+            self._fitted = True
+            self._fit_columns()
 
     def _fit_columns(self) -> None:
         """Size columns to their contents once, within sensible bounds (the user may resize)."""

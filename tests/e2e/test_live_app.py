@@ -44,10 +44,8 @@ def _run_id(window, name):
 
 def _points_on_chart(window, run_id, key="train/loss"):
     plot = window.charts.plot(key)
-    if plot is None or run_id not in plot.curves:
-        return 0
-    x, _ = plot.curves[run_id][0].getData()
-    return 0 if x is None else len(x)
+    drawn = None if plot is None else plot.drawn(run_id)
+    return 0 if drawn is None else len(drawn[0])
 
 
 def test_live_points_new_runs_and_a_crash_show_up(qtbot, writer, window):
@@ -63,6 +61,8 @@ def test_live_points_new_runs_and_a_crash_show_up(qtbot, writer, window):
     qtbot.waitUntil(lambda: _points_on_chart(window, a) > 0, timeout=20_000)
     seen = window.session.arrays(a, "train/loss")[0][-1]
     qtbot.waitUntil(lambda: window.session.arrays(a, "train/loss")[0][-1] >= seen + 25, timeout=20_000)
+    shown = window.charts.plot("train/loss").drawn(a)[0]
+    qtbot.waitUntil(lambda: window.charts.plot("train/loss").drawn(a)[0][-1] > shown[-1], timeout=20_000)
     qtbot.waitUntil(lambda: window.runs_model.runs[a].metrics["train/loss"].last_step >= seen + 25,
                     timeout=20_000)
 

@@ -67,10 +67,28 @@ def _chunks(ids: Sequence[str]) -> list[Sequence[str]]:
     return [ids[i:i + _IN_BATCH] for i in range(0, len(ids), _IN_BATCH)]
 
 
-def _summary(r: Any) -> MetricSummary:
-    last = math.nan if r.last_is_nan else (math.nan if r.last is None else r.last)
-    return MetricSummary(r.key, last, r.last_step, math.nan if r.min is None else r.min,
-                         math.nan if r.max is None else r.max, r.count, r.last_time)
+def _side_rows(conn: Connection, sql: str, ids: Sequence[str]) -> list[tuple[Any, ...]]:
+    """Rows of a per-run table for these runs, as plain tuples (run_id first).
+
+    This is the bulk of opening a big store (10,000 runs: ~200k rows), so it skips SQLAlchemy's
+    per-row machinery and, for many runs, the IN lists: reading the whole table and dropping
+    other runs' rows in Python is faster than a dozen IN queries.
+    """
+    cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        if len(ids) > 4 * _IN_BATCH:
+            wanted = set(ids)
+            return [r for r in cur.execute(sql).fetchall() if r[0] in wanted]
+        out: list[tuple[Any, ...]] = []
+        for part in _chunks(ids):
+            marks = ",".join("?" * len(part))
+            out += cur.execute(f"{sql} WHERE run_id IN ({marks})", tuple(part)).fetchall()
+        return out
+    finally:
+        cur.close()
+
+
+_NAN = math.nan
 
 
 def load_runs(conn: Connection, where: Sequence[ColumnElement[bool]] = (),
@@ -86,31 +104,34 @@ def load_runs(conn: Connection, where: Sequence[ColumnElement[bool]] = (),
     params: dict[str, dict[str, str]] = {i: {} for i in ids}
     tags: dict[str, dict[str, str]] = {i: {} for i in ids}
     metrics: dict[str, dict[str, MetricSummary]] = {i: {} for i in ids}
-    for part in _chunks(ids):
-        for r in conn.execute(select(SqlParam.run_id, SqlParam.key, SqlParam.value)
-                              .where(SqlParam.run_id.in_(part))):
-            params[r.run_id][r.key] = r.value
-        for r in conn.execute(select(SqlTag.run_id, SqlTag.key, SqlTag.value).where(SqlTag.run_id.in_(part))):
-            tags[r.run_id][r.key] = r.value
-        for s in conn.execute(select(SqlMetricSummary.__table__).where(SqlMetricSummary.run_id.in_(part))):
-            metrics[s.run_id][s.key] = _summary(s)
+    for rid, key, value in _side_rows(conn, "SELECT run_id, key, value FROM params", ids):
+        params[rid][key] = value
+    for rid, key, value in _side_rows(conn, "SELECT run_id, key, value FROM tags", ids):
+        tags[rid][key] = value
+    # SQLite cannot store NaN: NULL means NaN (last_is_nan says so for ``last``).
+    for rid, key, last, is_nan, step, when, lo, hi, count in _side_rows(
+            conn, "SELECT run_id, key, last, last_is_nan, last_step, last_time, min, max, count"
+                  " FROM metric_summaries", ids):
+        metrics[rid][key] = MetricSummary(key, _NAN if is_nan or last is None else last, step,
+                                          _NAN if lo is None else lo, _NAN if hi is None else hi, count, when)
     now = int(time.time() * 1000)
     out = []
-    for r in rows:
+    loads = json.loads
+    for (rid, exp_id, name, status, start, end, beat, host, pid, user, parent, note, environment,
+         deleted, seq, experiment) in rows:  # column order of SqlRun.__table__ + experiment
         try:
-            env = json.loads(r.environment or "{}")
+            env = loads(environment or "{}")
         except ValueError:
             env = {}
-        env.setdefault("user", r.user)
-        env.setdefault("host", r.host)
-        env.setdefault("pid", r.pid)
+        env.setdefault("user", user)
+        env.setdefault("host", host)
+        env.setdefault("pid", pid)
+        m = metrics[rid]
         out.append(RunInfo(
-            id=r.id, name=r.name, experiment=r.experiment,
-            status=derive_status(r.status, r.heartbeat_time, r.host, r.pid, now),
-            start_time=r.start_time, end_time=r.end_time, params=params[r.id], tags=tags[r.id],
-            note=r.note or "", metrics=dict(sorted(metrics[r.id].items())), parent_id=r.parent_id,
-            deleted=r.deleted_time is not None, environment=env, heartbeat_time=r.heartbeat_time,
-            experiment_id=r.experiment_id, seq=r.seq))
+            id=rid, name=name, experiment=experiment, status=derive_status(status, beat, host, pid, now),
+            start_time=start, end_time=end, params=params[rid], tags=tags[rid], note=note or "",
+            metrics={k: m[k] for k in sorted(m)}, parent_id=parent, deleted=deleted is not None,
+            environment=env, heartbeat_time=beat, experiment_id=exp_id, seq=seq))
     return out
 
 
@@ -126,8 +147,10 @@ def find_run_ids(conn: Connection, id_or_prefix: str) -> list[str]:
 
 
 def changed_series(conn: Connection, cursor: int) -> list[tuple[str, str]]:
-    return [(r.run_id, r.key) for r in conn.execute(
-        select(SqlMetricChunk.run_id, SqlMetricChunk.key).where(SqlMetricChunk.seq > cursor).distinct())]
+    """Series with new points after ``cursor``. Every chunk write also rewrites its series'
+    summary with the same seq, so the small summary table answers this without touching blobs."""
+    rows = conn.exec_driver_sql("SELECT run_id, key FROM metric_summaries WHERE seq > ?", (cursor,))
+    return [(r[0], r[1]) for r in rows.fetchall()]
 
 
 def metric_chunks(conn: Connection, run_id: str, key: str, since: int = 0) -> list[MetricChunk]:
