@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QMainWindow,
+    QProgressBar,
     QSplitter,
     QStackedWidget,
     QTabWidget,
@@ -70,6 +71,7 @@ class MainWindow(QMainWindow):
             lambda s: self.settings.setValue("charts/settings", s.to_dict()))
         self._restore_settings()
         self._last_update = 0.0
+        self._busy_since: float | None = None
 
     # --- layout -------------------------------------------------------------------------------
     def _build_layout(self) -> None:
@@ -121,8 +123,17 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.stack)
         self.live_label = QLabel()
         self.store_label = QLabel()
+        # A thin indeterminate bar while the store is read in the background (opening a big
+        # store, loading long series): the window stays usable meanwhile.
+        self.busy = QProgressBar(maximumWidth=120, maximumHeight=10, textVisible=False)
+        self.busy.setRange(0, 0)
+        self.busy.hide()
         self.statusBar().addWidget(self.store_label, 1)
+        self.statusBar().addPermanentWidget(self.busy)
         self.statusBar().addPermanentWidget(self.live_label)
+        self._busy_timer = QTimer(self, interval=150)
+        self._busy_timer.timeout.connect(self._update_busy)
+        self._busy_timer.start()
         self._live_timer = QTimer(self, interval=1000)
         self._live_timer.timeout.connect(self._update_live_label)
 
@@ -266,6 +277,15 @@ class MainWindow(QMainWindow):
     def set_live_status(self, r: Refresh) -> None:
         self._last_update = time.time()
         self._update_live_label()
+
+    def _update_busy(self) -> None:
+        # Only for work that takes a while: a 150 ms tick never flashes for quick refreshes.
+        busy = self.session.worker.pending > 0
+        if busy and self._busy_since is None:
+            self._busy_since = time.monotonic()
+        elif not busy:
+            self._busy_since = None
+        self.busy.setVisible(busy and time.monotonic() - (self._busy_since or 0) > 0.3)
 
     def _update_live_label(self) -> None:
         running = sum(1 for r in self.runs_model.runs.values() if r.status.value == "RUNNING")
