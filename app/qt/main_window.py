@@ -87,6 +87,9 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.detail, icon("info"), "Run")
         self.tabs.addTab(self.artifacts, icon("file"), "Artifacts")
         self.tabs.addTab(self.compare, icon("compare"), "Compare")
+        # An explicit minimum overrides the pages' size hints (the compare toolbars alone ask for
+        # ~690 px), so the splitter can give the runs table room; narrow pages clip, not the window.
+        self.tabs.setMinimumWidth(420)
 
         self.message = QLabel(objectName="MessageBar", wordWrap=True)
         self.message.setProperty("level", "error")
