@@ -32,11 +32,13 @@ from app.qt.artifacts_view import ArtifactsView
 from app.qt.charts.panel import ChartsView
 from app.qt.compare_panel import ComparePanel
 from app.qt.controller import Controller
+from app.qt.export_actions import add_export_actions
 from app.qt.run_detail import RunDetailView
 from app.qt.runs_model import RunsTableModel
 from app.qt.runs_view import RunsView
 from app.qt.session import StoreSession
 from app.qt.theme import apply_theme, current_theme, icon
+from app.qt.views_menu import ViewsMenu
 from app.qt.welcome import WelcomePage
 from tracker_sdk.entities import Experiment, RunInfo
 
@@ -81,6 +83,7 @@ class MainWindow(QMainWindow):
         lay.addWidget(QLabel("Experiments", objectName="PanelTitle"))
         lay.addWidget(self.experiments)
         left.setMinimumWidth(150)
+        self.experiments.setTextElideMode(Qt.TextElideMode.ElideMiddle)
 
         self.tabs = QTabWidget(documentMode=True)
         self.tabs.addTab(self.charts, icon("chart"), "Charts")
@@ -148,6 +151,8 @@ class MainWindow(QMainWindow):
         self._add(file, "Create demo store…", "play", None, self.create_demo)
         self.recent_menu = file.addMenu("Open recent")
         file.addSeparator()
+        add_export_actions(self, file)
+        file.addSeparator()
         self._add(file, "Quit", None, QKeySequence.StandardKey.Quit, self.close)
         edit = bar.addMenu("&Edit")
         undo = self.controller.undo.createUndoAction(self, "Undo")
@@ -179,6 +184,8 @@ class MainWindow(QMainWindow):
                                 ("delete", "Delete", "delete"), ("restore", "Restore", "restore")):
             self._add(runs, label, ic, None,
                       lambda _=False, n=name: self.controller.run_action(n, self.runs_view.selected_ids()))
+        self.views_menu = ViewsMenu(self)
+        bar.addMenu(self.views_menu)
         tb = self.addToolBar("Main")
         tb.setObjectName("MainToolBar")
         tb.setMovable(False)
@@ -331,7 +338,7 @@ class MainWindow(QMainWindow):
             self._sized = True
             w = max(self.width(), 900)
             self.split_main.setSizes([int(w * 0.42), w - int(w * 0.42)])
-            self.split_runs.setSizes([150, int(w * 0.42) - 150])
+            self.split_runs.setSizes([175, int(w * 0.42) - 175])
 
     def closeEvent(self, event) -> None:  # type: ignore[no-untyped-def]
         if self.detail.has_unsaved_changes():
