@@ -63,8 +63,11 @@ class WelcomePage(QFrame):
         col.addSpacing(16)
         col.addWidget(self.recent_label)
         col.addWidget(self.recent)
-        hint = QLabel("From a training script:  <code>with tracker_sdk.init(store=\"runs/\") as run: run.log({...})</code>",
+        hint = QLabel("Log from a training script, then open the store folder here:<br>"
+                      "<code>with tracker_sdk.init(store=\"runs/\") as run:<br>"
+                      "&nbsp;&nbsp;&nbsp;&nbsp;run.log({\"train/loss\": loss}, step=step)</code>",
                       objectName="EmptyState", textFormat=Qt.TextFormat.RichText)
+        hint.setAlignment(Qt.AlignmentFlag.AlignLeft)
         col.addWidget(hint)
         col.addStretch(3)
         outer = QHBoxLayout(self)
