@@ -28,9 +28,14 @@ class Worker(QObject):
         # Always queued: a job that finishes before submit() returns must not call back inside it.
         self._finished.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
         self.pending = 0
+        self._shut = False
 
     def submit(self, fn: Callable[[], Any], on_done: Callable[[Any], None] | None = None,
                on_error: Callable[[BaseException], None] | None = None) -> Future[Any]:
+        if self._shut:  # a late callback asking for more work while the window closes: drop it
+            fut: Future[Any] = Future()
+            fut.cancel()
+            return fut
         self.pending += 1
 
         def done(f: Future[Any]) -> None:
@@ -55,4 +60,5 @@ class Worker(QObject):
             on_done(result)
 
     def shutdown(self) -> None:
+        self._shut = True
         self._pool.shutdown(wait=False, cancel_futures=True)
