@@ -17,6 +17,9 @@ X_AXES: tuple[str, ...] = ("step", "wall", "relative")
 #: The smoothing slider's range; TensorBoard's slider also stops short of 1 (flat line).
 SMOOTHING_MAX = 0.99
 COLUMNS_MIN, COLUMNS_MAX = 1, 6
+#: Group line (``group_center``) and band (``group_band``) choices; see app.core.grouping.
+GROUP_CENTERS: tuple[str, ...] = ("mean", "median")
+GROUP_BANDS: tuple[str, ...] = ("minmax", "std", "stderr", "none")
 
 _GLOB_CHARS = re.compile(r"[*?\[]")
 _DIGITS = re.compile(r"(\d+)")
@@ -34,9 +37,15 @@ class ChartSettings:
     show_raw: bool = True
     columns: int = 3
     show_legend: bool = True
+    #: Group runs by these fields (``"params.lr"``, ``"tags.seed"``): one line per group.
+    group_by: tuple[str, ...] = ()
+    group_center: str = "mean"
+    group_band: str = "std"
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        d = asdict(self)
+        d["group_by"] = list(self.group_by)  # JSON and QSettings know lists, not tuples
+        return d
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | None) -> ChartSettings:
@@ -70,6 +79,16 @@ def _coerce(name: str, value: Any, default: Any) -> Any:
         if isinstance(value, bool):
             raise TypeError(name)
         return min(max(int(value), COLUMNS_MIN), COLUMNS_MAX)
+    if name == "group_by":
+        if isinstance(value, str):  # QSettings returns a one-element list as a string
+            value = [value] if value else []
+        if not isinstance(value, (list, tuple)):
+            raise TypeError(name)
+        return tuple(dict.fromkeys(v for v in value if _is_group_field(v)))
+    if name in ("group_center", "group_band"):
+        if value not in (GROUP_CENTERS if name == "group_center" else GROUP_BANDS):
+            raise ValueError(name)
+        return value
     if name == "key_filter":
         if not isinstance(value, str):
             raise TypeError(name)
@@ -79,6 +98,13 @@ def _coerce(name: str, value: Any, default: Any) -> Any:
             raise TypeError(name)
         return value
     return value
+
+
+def _is_group_field(v: Any) -> bool:
+    if not isinstance(v, str):
+        return False
+    source, dot, key = v.partition(".")
+    return bool(dot and key) and source in ("params", "tags")
 
 
 def natural_key(text: str) -> tuple:

@@ -13,6 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from watchdog.events import (
+    DirCreatedEvent,
+    DirMovedEvent,
     FileCreatedEvent,
     FileDeletedEvent,
     FileModifiedEvent,
@@ -28,9 +30,17 @@ _ARTIFACT_EVENTS = (FileCreatedEvent, FileModifiedEvent, FileMovedEvent, FileDel
 
 def classify(store: Path, event: FileSystemEvent) -> str | None:
     """'db', 'artifacts' or None (ignore) for one watchdog event."""
-    if event.is_directory:
+    if event.is_directory and not isinstance(event, DirCreatedEvent | DirMovedEvent):
         return None
+    # A new artifact folder counts by itself: its first file can land before watchdog has
+    # added a watch on the folder, and that file's own event is then never seen.
     path = Path(str(event.dest_path or event.src_path) if isinstance(event, FileMovedEvent) else str(event.src_path))
+    if event.is_directory:
+        try:
+            rel_dir = path.relative_to(store / "artifacts")
+        except ValueError:
+            return None
+        return None if any(p.startswith(".") for p in rel_dir.parts) else "artifacts"
     if path.parent == store and path.name in DB_FILES:
         return "db" if isinstance(event, FileModifiedEvent) else None
     try:

@@ -155,6 +155,7 @@ class Controller(QObject):
 
     def _update_charts_now(self) -> None:
         runs = self.model.checked_runs()
+        self.w.charts.set_run_info({r.id: r for r in runs})
         self.w.charts.set_runs([(r.id, r.name, self.model.color(r.id), r.start_time) for r in runs])
         self.w.charts.set_keys(sorted({k for r in runs for k in r.metrics}))
 

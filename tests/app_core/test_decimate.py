@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from app.core.decimate import extreme_candidates, minmax_decimate
+from app.core.decimate import BASE_SHIFT, MinMaxPyramid, minmax_decimate, pyramid_decimate
 
 N = 1_000_000
 SPIKE_AT = 123_457
@@ -162,34 +162,215 @@ def test_integer_x():
     assert -4 in yo and xo.dtype == np.int64
 
 
-def test_candidates_keep_every_block_extreme(spiky):
+# ---------------------------------------------------------------- min/max pyramid
+def brute_levels(x, y):
+    """Per level: (x of min, min, x of max, max) of each complete block, by brute force;
+    non-finite values ignored, a block without a finite value gives NaN at its first x."""
+    finite = np.isfinite(y)
+    out = []
+    t = BASE_SHIFT
+    while (y.size >> t) > 0:
+        b, m = 1 << t, y.size >> t
+        lo = np.where(finite, y, np.inf)[: m * b].reshape(m, b)
+        hi = np.where(finite, y, -np.inf)[: m * b].reshape(m, b)
+        base = np.arange(m) * b
+        none = np.isinf(lo.min(1)) & ~finite[: m * b].reshape(m, b).any(1)
+        out.append(np.stack([x[base + lo.argmin(1)], np.where(none, np.nan, lo.min(1)),
+                             x[base + hi.argmax(1)], np.where(none, np.nan, hi.max(1))],
+                            axis=1))
+        t += 1
+    return out
+
+
+def gappy(n, seed=0):
+    rng = np.random.default_rng(seed)
+    x = np.cumsum(rng.random(n) * 3) + 0.25  # uneven, off the integer grid
+    y = np.cumsum(rng.standard_normal(n))
+    y[rng.integers(0, n, 30)] = np.nan
+    y[rng.integers(0, n, 3)] = np.inf
+    y[rng.integers(0, n, 3)] = -np.inf
+    y[1000:1100] = np.nan  # whole blocks without a value
+    return x, y
+
+
+def test_pyramid_levels_match_brute_force():
+    x, y = gappy(50_003)
+    pyr = MinMaxPyramid(x, y)
+    expected = brute_levels(x, y)
+    assert len(pyr.levels()) == len(expected) and pyr.top == BASE_SHIFT + len(expected) - 1
+    for got, want in zip(pyr.levels(), expected):
+        np.testing.assert_array_equal(got, want)  # x: the first point equal to it
+    np.testing.assert_array_equal(pyr.nonfinite(), np.flatnonzero(~np.isfinite(y)))
+    assert pyr.nbytes() < 12 * y.size  # ~8 bytes a point
+
+
+def test_pyramid_extended_in_pieces_equals_built_at_once():
+    x, y = gappy(40_000, seed=1)
+    whole = MinMaxPyramid(x, y)
+    grown = MinMaxPyramid()
+    rng = np.random.default_rng(2)
+    n = 0
+    while n < y.size:  # single points, partial blocks, many blocks at once
+        n = min(y.size, n + int(rng.choice([1, 3, 7, 8, 100, 5000])))
+        grown.extend(x[:n], y[:n])
+        assert grown.n == n
+    for a, b in zip(grown.levels(), whole.levels(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(grown.nonfinite(), whole.nonfinite())
+    with pytest.raises(ValueError):
+        grown.extend(x[:10], y[:10])
+
+
+def exact_column_extremes(x, y, x_range, pixels):
+    lo, hi = x_range
+    keep = (x >= lo) & (x <= hi) & np.isfinite(y)
+    col = np.minimum(((x[keep] - lo) / (hi - lo) * pixels).astype(int), pixels - 1)
+    low, high = np.full(pixels, np.inf), np.full(pixels, -np.inf)
+    np.minimum.at(low, col, y[keep])
+    np.maximum.at(high, col, y[keep])
+    return low, high
+
+
+def check_pyramid_output(x, y, xo, yo, x_range, pixels):
+    """What pyramid_decimate promises, checked against the data."""
+    lo, hi = (x[0], x[-1]) if x_range is None else sorted(x_range)
+    assert np.all(np.diff(xo) >= 0)
+    assert not np.isinf(yo).any()
+    # Every finite output point is a real point.
+    at = np.searchsorted(x, xo[np.isfinite(yo)])
+    assert np.all(x[np.minimum(at, x.size - 1)] == xo[np.isfinite(yo)])
+    # Runs to the edges: the neighbours outside the view, else the first/last point.
+    i0, i1 = np.searchsorted(x, lo), np.searchsorted(x, hi, side="right")
+    assert xo[0] == x[max(i0 - 1, 0)] and xo[-1] == x[min(i1, x.size - 1)]
+    # Every column's extremes are drawn within a block (under 1.5 columns) of it, and
+    # the view's extremes exactly.
+    low, high = exact_column_extremes(x, y, (lo, hi), pixels)
+    inside = (xo >= lo) & (xo <= hi) & np.isfinite(yo)
+    got_low, got_high = exact_column_extremes(xo[inside], yo[inside], (lo, hi), pixels)
+    pad = np.full(2, np.inf)
+    near_low = np.minimum.reduce([np.concatenate((pad, got_low, pad))[k : k + pixels]
+                                  for k in range(5)])
+    near_high = np.maximum.reduce([np.concatenate((-pad, got_high, -pad))[k : k + pixels]
+                                   for k in range(5)])
+    assert np.all(near_low <= low) and np.all(near_high >= high)
+    assert got_low.min() == low.min() and got_high.max() == high.max()
+
+
+@pytest.mark.parametrize(
+    "x_range",
+    [None, (0, N - 1), (100_000, 200_000), (SPIKE_AT - 5000, SPIKE_AT + 3),
+     (SPIKE_AT, SPIKE_AT + 1e5), (SPIKE_AT - 50_000.5, SPIKE_AT + 0.5), (-1e7, 1e7),
+     (SPIKE_AT - 1500, SPIKE_AT + 1500)],
+)
+@pytest.mark.parametrize("pixels", [7, 300, 1920])
+def test_pyramid_spike_survives_any_zoom(spiky, spiky_pyramid, x_range, pixels):
     x, y = spiky
-    c = extreme_candidates(y, block=64)
-    assert np.all(np.diff(c) > 0) and c[0] == 0 and c[-1] == N - 1
-    assert SPIKE_AT in c and SPIKE_AT + 400_000 in c
-    assert c.size < N / 8
-    for x_range in (None, (SPIKE_AT - 1e5, SPIKE_AT + 1e5)):
-        _, yo = minmax_decimate(x[c], y[c], x_range, 500)
-        assert 1e3 in yo
-    # Per block: min and max of the candidates equal the block's.
-    blocks = y[: N // 64 * 64].reshape(-1, 64)
-    block_of = c // 64
-    inside = block_of < blocks.shape[0]
-    first_of_block = np.searchsorted(block_of[inside], np.arange(blocks.shape[0]))
-    np.testing.assert_array_equal(
-        np.maximum.reduceat(y[c][inside], first_of_block), blocks.max(axis=1)
-    )
-    np.testing.assert_array_equal(
-        np.minimum.reduceat(y[c][inside], first_of_block), blocks.min(axis=1)
-    )
+    (xo, yo), = pyramid_decimate([(x, y, spiky_pyramid)], x_range, pixels)
+    assert 1e3 in yo and xo[yo == 1e3][0] == SPIKE_AT
+    if x_range is None or x_range[1] >= SPIKE_AT + 400_000:
+        assert -1e3 in yo
+    check_pyramid_output(x, y, xo, yo, x_range, pixels)
+    assert len(xo) <= 3 * pixels + 300  # ~2 per column, plus the finer blocks at the ends
 
 
-def test_candidates_with_nan_and_tail():
-    y = np.arange(130.0)
-    y[3] = np.nan
-    y[70] = np.inf
-    c = extreme_candidates(y, block=64)
-    assert {3, 70} <= set(c.tolist())  # non-finite points are kept as gaps
-    assert list(c[-2:]) == [128, 129]  # partial tail block kept whole
-    assert extreme_candidates(np.array([1.0, 2.0]), 64).tolist() == [0, 1]
-    assert extreme_candidates(np.array([]), 64).size == 0
+@pytest.fixture(scope="module")
+def spiky_pyramid(spiky):
+    return MinMaxPyramid(*spiky)
+
+
+def test_pyramid_spike_survives_live_append():
+    """Appended points: a spike in a complete block, one in the partial tail block,
+    one arriving alone; each visible at every zoom right after its append."""
+    rng = np.random.default_rng(4)
+    n = 300_000
+    x = np.arange(n, dtype=np.float64)
+    y = rng.standard_normal(n)
+    spikes = {150_007: 50.0, 299_990: -60.0, 299_999: 70.0}
+    for at, v in spikes.items():
+        y[at] = v
+    pyr = MinMaxPyramid(x[:100_000], y[:100_000])
+    for m in (150_003, 150_008, 200_000, 299_991, 299_999, 300_000):
+        pyr.extend(x[:m], y[:m])
+        for at, v in spikes.items():
+            if at >= m:
+                continue
+            for x_range in [None, (0, m), (at - 40_000.5, at + 3), (at - 700, at + 700)]:
+                for pixels in (100, 800):
+                    (xo, yo), = pyramid_decimate([(x[:m], y[:m], pyr)], x_range, pixels)
+                    assert v in yo and xo[yo == v][0] == at, (m, at, x_range, pixels)
+                    check_pyramid_output(x[:m], y[:m], xo, yo, x_range, pixels)
+
+
+def test_pyramid_gaps_stay_gaps():
+    x, y = gappy(200_000, seed=3)
+    pyr = MinMaxPyramid(x, y)
+    for x_range in [None, (x[20_000], x[120_000]), (x[900], x[1300])]:
+        (xo, yo), = pyramid_decimate([(x, y, pyr)], x_range, 300)
+        xe, ye = minmax_decimate(x, y, x_range, 300)
+        check_pyramid_output(x, y, xo, yo, x_range, 300)
+        # A NaN in every pixel column where the exact decimation has one.
+        lo, hi = (x[0], x[-1]) if x_range is None else x_range
+        def nan_cols(xs, ys):
+            xs = xs[np.isnan(ys) & (xs >= lo) & (xs <= hi)]
+            return set(np.minimum(((xs - lo) / (hi - lo) * 300).astype(int), 299).tolist())
+        assert nan_cols(xo, yo) == nan_cols(xe, ye)
+        # The 100-point gap splits the line: no segment joins its two sides.
+        if lo < x[1000] and hi > x[1100]:
+            before = np.flatnonzero(xo < x[1000])[-1]
+            assert np.isnan(yo[before + 1])
+
+
+def test_pyramid_many_series_at_once_same_as_one_by_one():
+    rng = np.random.default_rng(5)
+    items = []
+    for k in range(12):
+        n = int(rng.integers(10, 80_000))
+        x = np.sort(rng.choice(200_000, n, replace=False)).astype(np.float64) + 0.37
+        y = np.cumsum(rng.standard_normal(n))
+        if k % 3 == 0:
+            y[rng.integers(0, n, 3)] = np.nan
+        items.append((x, y, MinMaxPyramid(x, y) if k % 2 else None))
+    for x_range in [(0.0, 200_000.0), (50_000.0, 70_000.0), (-5e4, 3e5), (1e6, 2e6), None]:
+        for pixels in (100, 400):
+            together = pyramid_decimate(items, x_range, pixels)
+            for item, (xo, yo) in zip(items, together):
+                (xs, ys), = pyramid_decimate([item], x_range, pixels)
+                np.testing.assert_array_equal(xo, xs)
+                np.testing.assert_array_equal(yo, ys)
+                if len(item[0]) and x_range != (1e6, 2e6):
+                    check_pyramid_output(item[0], item[1], xo, yo, x_range, pixels)
+
+
+def test_pyramid_short_views_are_returned_as_they_are():
+    x = np.arange(10_000.0)
+    y = np.sin(x)
+    (xo, yo), = pyramid_decimate([(x, y, None)], (100, 500), pixels=200)
+    np.testing.assert_array_equal(xo, np.arange(99.0, 502.0))  # plus the neighbours
+    assert np.shares_memory(xo, x) and np.shares_memory(yo, y)
+    # 4 to ~6 points per column: blocks of 4 made on the fly, no pyramid needed.
+    y[3333] = 9.0
+    (xo, yo), = pyramid_decimate([(x, y, None)], (2000, 4400), pixels=500)
+    assert len(xo) < 2400 / 1.5 and 9.0 in yo
+    check_pyramid_output(x, y, xo, yo, (2000, 4400), 500)
+
+
+def test_pyramid_degenerate_inputs():
+    x = np.arange(5000.0)
+    y = np.zeros(5000)
+    y[10], y[20] = np.inf, -np.inf
+    (xo, yo), = pyramid_decimate([(x, y, None)], None, 10)
+    assert not np.isinf(yo).any() and {10, 20} <= set(xo[np.isnan(yo)].tolist())
+    (xo, yo), = pyramid_decimate([(x, np.full(5000, np.nan), None)], None, 10)
+    assert np.isnan(yo).all() and len(xo) > 0
+    empty = pyramid_decimate([(x[:0], y[:0], None)], (0, 1), 10)[0]
+    assert empty[0].size == 0
+    a = pyramid_decimate([(x, y, None)], (4000, 100), 10)[0]
+    b = pyramid_decimate([(x, y, None)], (100, 4000), 10)[0]
+    np.testing.assert_array_equal(a[0], b[0])
+    (xo, _), = pyramid_decimate([(x, y, None)], (10, 10), 10)
+    assert xo.tolist() == [9, 10, 11]
+    pyr = MinMaxPyramid(x[:100], y[:100])
+    with pytest.raises(ValueError):
+        pyramid_decimate([(x, y, pyr)], None, 10)  # indexes fewer points than given
+    with pytest.raises(ValueError):
+        pyramid_decimate([(x, y, None)], None, 0)

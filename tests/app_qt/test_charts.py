@@ -202,8 +202,9 @@ def _column_extremes(x, y, x_range, pixels):
 
 
 def test_decimate_many_keeps_the_same_column_extremes():
-    """Batched decimation keeps what per-series decimation keeps: each pixel column's
-    min and max, the line's ends and its gaps (it may drop more non-extreme points)."""
+    """Batched decimation draws what per-series decimation draws, and every pixel
+    column's min and max of the full data within a block of it (~1 column; up to 3
+    where the random x spacing leaves a column only a few points)."""
     rng = np.random.default_rng(0)
     displays = []
     for _ in range(12):
@@ -217,13 +218,109 @@ def test_decimate_many_keeps_the_same_column_extremes():
             batched = decimate_many(displays, x_range, pixels)
             for d, (xb, yb) in zip(displays, batched):
                 xs, ys = d.decimate(x_range, pixels)
+                np.testing.assert_array_equal(xb, xs)
+                np.testing.assert_array_equal(yb, ys)
                 assert np.all(np.diff(xb) >= 0)
-                atol = 1e-9 * (x_range[1] - x_range[0])  # shifted into a band and back
-                np.testing.assert_allclose([xb[0], xb[-1]], [xs[0], xs[-1]], rtol=0, atol=atol)
-                for a, b in zip(_column_extremes(xb, yb, x_range, pixels),
-                                _column_extremes(xs, ys, x_range, pixels)):
-                    np.testing.assert_array_equal(a, b)
-                assert np.isnan(yb).any() == np.isnan(ys).any()
+                low, high = _column_extremes(d.x, d.y, x_range, pixels)
+                got_low, got_high = _column_extremes(xb, yb, x_range, pixels)
+                for k in range(pixels):
+                    assert got_low[max(k - 3, 0) : k + 4].min() <= low[k]
+                    assert got_high[max(k - 3, 0) : k + 4].max() >= high[k]
+                assert np.isnan(yb).any() == np.isnan(d.y[(d.x >= x_range[0])
+                                                          & (d.x <= x_range[1])]).any()
+
+
+def test_live_append_extends_displays_and_shows_new_spikes(view):
+    """Appending to a long series extends its displays (smoothing continued, pyramid
+    indexed for the new points only) instead of rebuilding them, and a spike in the
+    new points is drawn at every zoom, as is a gap."""
+    n, extra = 200_000, 5_003
+    rng = np.random.default_rng(11)
+    steps = np.arange(n + extra, dtype=np.int64)
+    values = 1.0 + 0.1 * rng.standard_normal(n + extra)
+    values[n + 1234] = 40.0  # spike in a new complete block
+    values[n + extra - 2] = -30.0  # spike in the partial tail block
+    values[n + 2000 : n + 2100] = np.nan  # gap
+    view.set_settings(ChartSettings(smoothing=0.6, show_raw=True))
+    view.set_runs(RUNS[:1])
+    view.set_keys(["k"])
+    view.set_series("r1", "k", steps[:n], values[:n], T0 + steps[:n])
+    view.redraw_now()
+    plot = view.plot("k")
+    old = view._store.get("r1", "k")  # noqa: SLF001
+    raw_pyr = old.display("step", 0, 0.0, False).pyramid()
+    smooth_pyr = old.display("step", 0, 0.6, False).pyramid()
+    view.set_series("r1", "k", steps, values, T0 + steps)
+    view.redraw_now()
+    new = view._store.get("r1", "k")  # noqa: SLF001
+    raw, smooth = new.display("step", 0, 0.0, False), new.display("step", 0, 0.6, False)
+    assert raw.pyramid() is raw_pyr and smooth.pyramid() is smooth_pyr  # extended
+    assert raw_pyr.n == smooth_pyr.n == n + extra
+    np.testing.assert_array_equal(raw.y, values)
+    np.testing.assert_allclose(smooth.y, ema_debiased(values, 0.6), rtol=1e-12, equal_nan=True)
+    for lo, hi in [(-1000, n + extra + 1000), (n - 50_000, n + extra), (n + 1000, n + 1500),
+                   (n + extra - 100, n + extra + 10)]:
+        plot.setXRange(lo, hi, padding=0)
+        x, y = plot.drawn("r1", raw=True)
+        if lo <= n + 1234 <= hi:
+            assert np.nanmax(y) == 40.0 and x[np.nanargmax(y)] == n + 1234, (lo, hi)
+        if lo <= n + extra - 2 <= hi:
+            assert np.nanmin(y) == -30.0 and x[np.nanargmin(y)] == n + extra - 2, (lo, hi)
+        if lo <= n + 2000 and n + 2100 <= hi:
+            gap = np.flatnonzero(np.isnan(y))
+            assert gap.size and np.all((x[gap] >= n + 2000) & (x[gap] < n + 2100))
+
+
+def test_series_adopt_extends_only_a_true_append():
+    rng = np.random.default_rng(12)
+    n = 30_000
+    steps = np.arange(n, dtype=np.int64)
+    values = np.exp(-steps / 9000) + 0.05 * rng.standard_normal(n)
+    values[n - 700 : n - 650] = np.nan
+    ts = T0 + 1000 * steps
+
+    def grown(m0, m1, vals=values, times=ts, mode="step", weight=0.6, log_y=False):
+        first = Series(steps[:m0], vals[:m0], times[:m0])
+        d0 = first.display(mode, T0, weight, log_y)
+        d0.pyramid()
+        second = Series(steps[:m1], vals[:m1], times[:m1])
+        second.adopt(first)
+        d1 = second.display(mode, T0, weight, log_y)
+        fresh = Series(steps[:m1], vals[:m1], times[:m1]).display(mode, T0, weight, log_y)
+        np.testing.assert_array_equal(d1.x, fresh.x)
+        np.testing.assert_allclose(d1.y, fresh.y, rtol=1e-12, equal_nan=True)
+        return d1._pyramid is d0._pyramid  # noqa: SLF001
+
+    assert grown(20_000, n)  # smoothed, NaN in the new points
+    assert grown(20_001, 20_002, weight=0.0, log_y=True)
+    assert grown(100, n, mode="relative", weight=0.9)
+    assert grown(n, n)  # same data again
+    changed = values.copy()
+    changed[5] += 1.0
+    first = Series(steps[:20_000], values[:20_000], ts[:20_000])
+    first.display("step", 0, 0.6, False).pyramid()
+    second = Series(steps, changed, ts)
+    second.adopt(first)  # not an append: rebuilt from scratch
+    np.testing.assert_allclose(second.display("step", 0, 0.6, False).y,
+                               ema_debiased(changed, 0.6), rtol=1e-12, equal_nan=True)
+    shuffled = ts.copy()
+    shuffled[25_000], shuffled[25_001] = shuffled[25_001], shuffled[25_000]
+    assert not grown(20_000, n, times=shuffled, mode="wall")  # new points need sorting
+    assert not grown(20_000, n, vals=np.full(n, 3.0))  # constant: smoothing not continued
+
+
+def test_pan_draws_aliased_until_the_view_settles(view, qtbot):
+    fill(view)  # two runs: antialiased curves
+    plot = view.plot("train/loss")
+    assert plot.main_layer.antialiased_now() and plot.raw_layer.antialiased_now()
+    plot.setXRange(10, 200, padding=0)
+    assert not plot.main_layer.antialiased_now() and not plot.raw_layer.antialiased_now()
+    qtbot.waitUntil(lambda: plot.main_layer.antialiased_now()
+                    and plot.raw_layer.antialiased_now(), timeout=2000)
+    # New data is not a pan: still antialiased.
+    view.set_series("r1", "train/loss", *series(900, seed=3))
+    view.redraw_now()
+    assert plot.main_layer.antialiased_now()
 
 
 def test_removing_a_run_removes_its_curves(view):

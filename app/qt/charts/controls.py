@@ -1,5 +1,5 @@
 """The charts toolbar: key search, smoothing, x axis, log y, outliers, raw, legend, columns,
-reset zoom."""
+group by (with line and band), reset zoom, export."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMenu,
     QSlider,
     QSpinBox,
     QToolButton,
@@ -23,6 +24,8 @@ from superqt import QFlowLayout
 from app.core.chart_settings import (
     COLUMNS_MAX,
     COLUMNS_MIN,
+    GROUP_BANDS,
+    GROUP_CENTERS,
     SMOOTHING_MAX,
     X_AXES,
     ChartSettings,
@@ -32,6 +35,35 @@ _X_LABELS = {"step": "Step", "wall": "Wall time", "relative": "Relative time"}
 #: The search box applies its text this long after the last keystroke.
 FILTER_DEBOUNCE_MS = 150
 _SLIDER_SCALE = 100
+_CENTER_LABELS = {"mean": "Mean", "median": "Median"}
+_BAND_LABELS = {"minmax": "Min–max band", "std": "± std dev", "stderr": "± std error",
+                "none": "No band"}
+GROUP_TIP = (
+    "Group runs by params or tags (e.g. the seeds of one config): one line per group with "
+    "a band, the legend showing how many runs each line stands for.\nEach run is smoothed "
+    "first, then the smoothed curves are aggregated (as TensorBoard and W&B do)."
+)
+
+
+class _StickyMenu(QMenu):
+    """Checkable entries toggle without closing the menu, so several can be picked."""
+
+    def mouseReleaseEvent(self, ev):  # noqa: N802 - Qt API
+        action = self.activeAction()
+        if action is not None and action.isEnabled() and action.isCheckable():
+            action.trigger()
+            return
+        super().mouseReleaseEvent(ev)
+
+
+def _short(field: str) -> str:
+    return field.partition(".")[2]
+
+
+#: An instant-popup button's chevron sits at its bottom right over the text by default.
+_MENU_BUTTON_STYLE = ("QToolButton { padding-right: 18px; }"
+                      " QToolButton::menu-indicator { subcontrol-position: center right;"
+                      " right: 4px; }")
 
 
 class ChartsToolbar(QWidget):
@@ -40,6 +72,7 @@ class ChartsToolbar(QWidget):
 
     sig_changed = Signal(object)  # ChartSettings
     sig_reset_zoom = Signal()
+    sig_export_csv = Signal()  # every shown chart's data as one CSV
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -103,6 +136,44 @@ class ChartsToolbar(QWidget):
         )
         self.reset.clicked.connect(self.sig_reset_zoom)
 
+        self._fields: list[str] = []
+        self.group = QToolButton(self)
+        self.group.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.group.setToolTip(GROUP_TIP)
+        self.group.setStyleSheet(_MENU_BUTTON_STYLE)
+        self.group_menu = _StickyMenu(self.group)
+        self.group_menu.aboutToShow.connect(self._fill_group_menu)
+        self.group.setMenu(self.group_menu)
+        self.center = QComboBox(self)
+        for c in GROUP_CENTERS:
+            self.center.addItem(_CENTER_LABELS[c], c)
+        self.center.setToolTip("Each group's line: the mean or the median of its runs")
+        self.center.currentIndexChanged.connect(
+            lambda _i: self._edit(group_center=self.center.currentData()))
+        self.band = QComboBox(self)
+        for b in GROUP_BANDS:
+            self.band.addItem(_BAND_LABELS[b], b)
+        self.band.setToolTip("Each group's band: the range of its runs, or the line ± the "
+                             "standard deviation or standard error of the mean")
+        self.band.currentIndexChanged.connect(
+            lambda _i: self._edit(group_band=self.band.currentData()))
+        group_box = QWidget(self)
+        gbox = QHBoxLayout(group_box)
+        gbox.setContentsMargins(0, 0, 0, 0)
+        gbox.setSpacing(4)
+        for w in (self.group, self.center, self.band):
+            gbox.addWidget(w)
+
+        self.export = QToolButton(self)
+        self.export.setText("Export")
+        self.export.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.export.setStyleSheet(_MENU_BUTTON_STYLE)
+        export_menu = QMenu(self.export)
+        export_menu.addAction("All shown charts' data as CSV…", self.sig_export_csv.emit)
+        hint = export_menu.addAction("Right-click a chart to export it as PNG, SVG or CSV")
+        hint.setEnabled(False)
+        self.export.setMenu(export_menu)
+
         # A flow layout: the controls wrap onto a second row when the charts area is
         # narrow instead of forcing a minimum width on the whole window.
         smoothing_box = QWidget(self)
@@ -120,7 +191,7 @@ class ChartsToolbar(QWidget):
         flow.setVerticalSpacing(4)
         row_height = max(self.x_axis.sizeHint().height(), self.search.sizeHint().height())
         for w in (self.search, smoothing_box, self.x_axis, self.log_y, self.outliers,
-                  self.raw, self.legend, self.columns, self.reset):
+                  self.raw, self.legend, self.columns, group_box, self.reset, self.export):
             w.setFixedHeight(row_height)  # equal heights: the flow layout top-aligns
             flow.addWidget(w)
         self.set_settings(self._settings)
@@ -132,7 +203,7 @@ class ChartsToolbar(QWidget):
         """Show ``s`` in the controls without emitting ``sig_changed``."""
         self._settings = replace(s)
         widgets = (self.search, self.smoothing, self.x_axis, self.log_y, self.outliers,
-                   self.raw, self.legend, self.columns)
+                   self.raw, self.legend, self.columns, self.center, self.band)
         for w in widgets:
             w.blockSignals(True)
         try:
@@ -145,12 +216,51 @@ class ChartsToolbar(QWidget):
             self.raw.setChecked(s.show_raw)
             self.legend.setChecked(s.show_legend)
             self.columns.setValue(s.columns)
+            self.center.setCurrentIndex(max(self.center.findData(s.group_center), 0))
+            self.band.setCurrentIndex(max(self.band.findData(s.group_band), 0))
         finally:
             for w in widgets:
                 w.blockSignals(False)
         self._search_timer.stop()
         self._show_smoothing(s.smoothing)
-        self.raw.setEnabled(s.smoothing > 0)
+        self._show_group(s.group_by)
+
+    def set_group_fields(self, fields: list[str]) -> None:
+        """The ``params.<k>`` / ``tags.<k>`` the "Group by" menu offers."""
+        self._fields = list(fields)
+
+    def _show_group(self, by: tuple[str, ...]) -> None:
+        text = "Group: " + ", ".join(_short(f) for f in by) if by else "Group by"
+        self.group.setText(text if len(text) <= 32 else text[:31] + "…")
+        self.center.setVisible(bool(by))
+        self.band.setVisible(bool(by))
+        self._enable_raw()
+
+    def _enable_raw(self) -> None:  # no raw curves under group lines
+        self.raw.setEnabled(self._settings.smoothing > 0 and not self._settings.group_by)
+
+    def _fill_group_menu(self) -> None:
+        menu, by = self.group_menu, self._settings.group_by
+        menu.clear()
+        none = menu.addAction("None (one line per run)", lambda: self._edit(group_by=()))
+        none.setEnabled(bool(by))
+        fields = self._fields + [f for f in by if f not in self._fields]
+        for source, title in (("params", "Params"), ("tags", "Tags")):
+            mine = [f for f in fields if f.startswith(source + ".")]
+            if mine:  # a disabled title: Fusion draws addSection() as a bare line
+                menu.addSeparator()
+                menu.addAction(title).setEnabled(False)
+            for f in mine:
+                act = menu.addAction(_short(f))
+                act.setCheckable(True)
+                act.setChecked(f in by)
+                act.toggled.connect(lambda on, f=f: self._toggle_group(f, on))
+        if not fields:
+            menu.addAction("The shown runs have no params or tags").setEnabled(False)
+
+    def _toggle_group(self, field: str, on: bool) -> None:
+        by = [f for f in self._settings.group_by if f != field] + ([field] if on else [])
+        self._edit(group_by=tuple(by))
 
     def _show_smoothing(self, value: float) -> None:
         self.smoothing_label.setText(f"{value:.2f}")
@@ -158,15 +268,18 @@ class ChartsToolbar(QWidget):
     def _on_smoothing(self, v: int) -> None:
         value = v / _SLIDER_SCALE
         self._show_smoothing(value)
-        self.raw.setEnabled(value > 0)
         self._edit(smoothing=value)
+        self._enable_raw()
 
     def _commit_search(self) -> None:
         self._search_timer.stop()
         self._edit(key_filter=self.search.text())
 
     def _edit(self, **changes) -> None:
-        new = replace(self._settings, **changes)
-        if new != self._settings:
+        old = self._settings
+        new = replace(old, **changes)
+        if new != old:
             self._settings = new
+            if new.group_by != old.group_by:
+                self._show_group(new.group_by)
             self.sig_changed.emit(replace(new))

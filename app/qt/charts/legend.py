@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import QRectF
 from PySide6.QtGui import QColor
 
 from app.qt.charts.items import QuietItemSample
@@ -22,12 +23,27 @@ _CORNERS = {
 }
 
 
+class BandSample(QuietItemSample):
+    """The line sample; for a grouped panel drawn over a swatch of the group's band."""
+
+    def paint(self, p, *args):  # noqa: ANN001 - pyqtgraph API
+        alpha = getattr(self.parentItem(), "band_alpha", None)
+        pen = self.item.opts.get("pen")
+        if alpha is not None and pen is not None and self.item.isVisible():
+            color = QColor(pg.mkPen(pen).color())
+            color.setAlphaF(min(1.0, alpha * 1.6))  # a small swatch needs more than the band
+            p.fillRect(QRectF(0, 5, 20, 12), color)
+        super().paint(p, *args)
+
+
 class PanelLegend(pg.LegendItem):
-    """Lists each run once (its smoothed curve), never the faint raw curve."""
+    """Lists each run once (its smoothed curve), never the faint raw curve; or each group
+    of runs ("lr=0.01 (n=3)") with a swatch of its band."""
 
     def __init__(self, view: pg.ViewBox) -> None:
         super().__init__(labelTextSize="8pt", verSpacing=-7, horSpacing=4,
-                         sampleType=QuietItemSample)
+                         sampleType=BandSample)
+        self.band_alpha: float | None = None
         self.setParentItem(view)
         self._view = view
         self._dummy = pg.PlotCurveItem(pen=None)
@@ -50,6 +66,14 @@ class PanelLegend(pg.LegendItem):
         self._rows = MAX_LEGEND
         self._fill()
         self.fit()
+
+    def set_band_alpha(self, alpha: float | None) -> None:
+        """Band swatches behind the samples at this opacity; None: plain line samples."""
+        if alpha != self.band_alpha:
+            self.band_alpha = alpha
+            self.update()
+            for sample, _ in self.items:
+                sample.update()
 
     def _fill(self) -> None:
         self.clear()

@@ -5,12 +5,16 @@ the view only stores them and marks the panel dirty. A coalescing timer (at most
 ~15 redraws a second) smooths (cached per run/key/weight), decimates to the panel's
 pixel width for the shared x range and draws. Pan/zoom re-decimates synchronously,
 from cached extreme-candidate levels, so no spike is ever hidden. No I/O here.
+
+Grouped (``ChartSettings.group_by``, with ``set_run_info`` giving params and tags): each
+panel draws one line per group with a band instead of the runs (``grouped.py``,
+``bands.py``). A right click on a panel offers its PNG/SVG/CSV export (``export.py``).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 
@@ -18,8 +22,12 @@ import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QLabel, QScrollArea, QStackedWidget, QVBoxLayout, QWidget
 
-from app.core.chart_settings import ChartSettings, group_keys, group_of
+from app.core.chart_settings import ChartSettings
+from app.qt.charts import export
+from app.qt.charts.bands import BandOverlay, GroupLine
 from app.qt.charts.controls import ChartsToolbar
+from app.qt.charts.grouped import Grouping
+from app.qt.charts.grid import PanelGrid
 from app.qt.charts.groups import GroupSection
 from app.qt.charts.items import format_duration
 from app.qt.charts.plot import Displays, MetricPlot, RunEntry, ViewState
@@ -27,12 +35,10 @@ from app.qt.charts.series import Series, SeriesStore
 
 #: Minimum time between two data-driven redraws (a 15 Hz cap while training streams in).
 REDRAW_INTERVAL_MS = 66
-PANEL_MIN_HEIGHT, PANEL_MAX_HEIGHT = 240, 400
-PANEL_ASPECT = 0.62  # height / width
 _X_PAD = 0.02
 
 
-class ChartsView(QWidget):
+class ChartsView(PanelGrid, QWidget):
     """Grid of metric panels overlaying the checked runs. See the module docstring."""
 
     sig_settings_changed = Signal(object)  # ChartSettings, after a user edit
@@ -55,11 +61,16 @@ class ChartsView(QWidget):
         self._x_range: tuple[float, float] | None = None
         self._syncing = False
         self._last_flush = 0.0
+        self._shown: dict[str, list[RunEntry]] = {}  # the entries each panel draws
+        self._menu = None
+        self._grouping = Grouping(self)  # runs grouped by params/tags, bands
+        self._grouping.sig_ready.connect(self._on_bands_ready)
 
         self.toolbar = ChartsToolbar(self)
         self.toolbar.set_settings(self._settings)
         self.toolbar.sig_changed.connect(self._on_user_settings)
         self.toolbar.sig_reset_zoom.connect(self.reset_zoom)
+        self.toolbar.sig_export_csv.connect(lambda: export.csv_dialog(self, None, "charts"))
 
         self._empty = QLabel(self)
         self._empty.setObjectName("EmptyState")
@@ -112,12 +123,22 @@ class ChartsView(QWidget):
         self._store.drop_runs(gone)
         self._requested = {p for p in self._requested if p[0] not in gone}
         self._runs = entries
-        for plot in self._plots.values():
-            plot.set_runs(entries)
+        self._grouping.reset()
+        self.toolbar.set_group_fields(self._grouping.fields(entries))
         self._dirty.update(self._plots)
         self._update_empty_state()
         self._request_missing()
         self._schedule()
+
+    def set_run_info(self, runs: Mapping[str, object]) -> None:
+        """The RunInfo of the checked runs, by id: their params and tags are what the
+        "Group by" control offers and groups by. Optional (without it nothing groups)."""
+        if not self._grouping.set_info(runs):
+            return
+        self.toolbar.set_group_fields(self._grouping.fields(self._runs))
+        if self._settings.group_by:
+            self._dirty.update(self._plots)
+            self._schedule()
 
     def set_keys(self, keys: Sequence[str]) -> None:
         """Every metric key of the runs; one panel per key passing the filter."""
@@ -157,6 +178,8 @@ class ChartsView(QWidget):
     def show_crosshair_at(self, x: float | None) -> None:
         """Put the linked crosshair at ``x`` (plot units) on every panel; None hides it."""
         header = "" if x is None else self._format_x(x)
+        if header and self._settings.group_by:
+            header += f" · {self._settings.group_center}"
         for plot in self._visible_plots():
             plot.show_crosshair(x, header)
 
@@ -164,6 +187,7 @@ class ChartsView(QWidget):
         """Re-read pyqtgraph's background/foreground options on every panel."""
         for plot in self._plots.values():
             plot.apply_theme()
+        self._grouping.apply_theme()
 
     def _on_theme_changed(self, _name: str) -> None:
         self.apply_theme()
@@ -172,15 +196,28 @@ class ChartsView(QWidget):
         """The panel of ``key`` (None if filtered out or unknown)."""
         return self._plots.get(key)
 
-    def groups(self) -> list[tuple[str, list[str]]]:
-        """The panel groups as shown: [(group, [keys...])]."""
-        return [(g, [k for k in self._order if group_of(k) == g]) for g in self._sections]
+    def shown_runs(self) -> list[RunEntry]:
+        """The runs overlaid (grouped or not), in legend order."""
+        return list(self._runs)
 
-    def set_group_expanded(self, group: str, expanded: bool) -> None:
-        section = self._sections.get(group)
-        if section is not None:
-            section.set_expanded(expanded)
-            self._on_group_toggled(group, expanded)
+    def shown_keys(self) -> list[str]:
+        """The keys of the panels shown (passing the filter, in expanded sections)."""
+        return [p.key for p in self._visible_plots()]
+
+    def series(self, run_id: str, key: str) -> Series | None:
+        """The full-resolution data the view holds for (run, key), as pushed."""
+        return self._store.get(run_id, key)
+
+    def run_groups(self, key: str) -> list[GroupLine]:
+        """The group lines drawn on the panel of ``key`` (empty when not grouped)."""
+        return list(self._grouping.lines.get(key, ()))
+
+    def band_overlay(self, key: str) -> BandOverlay | None:
+        return self._grouping.overlays.get(key)
+
+    def busy(self) -> bool:
+        """Whether group bands are still being computed in the background."""
+        return self._grouping.busy()
 
     def redraw_now(self) -> None:
         """Run the pending redraw immediately (the timer normally does this)."""
@@ -191,8 +228,7 @@ class ChartsView(QWidget):
         for plot in visible:
             if plot.key in self._dirty:
                 self._dirty.discard(plot.key)
-                plot.set_state(state)
-                plot.set_displays(*self._displays_for(plot.key, state))
+                self._fill(plot, state)
         if self._x_auto:
             extents = [e for e in (p.x_extent() for p in visible) if e is not None]
             if extents:
@@ -207,6 +243,7 @@ class ChartsView(QWidget):
             self._syncing = False
         for plot in visible:
             plot.render(self._x_range)
+            self._grouping.sync(plot.key, self._x_range)
 
     # ================================================================ settings
     def _on_user_settings(self, s: ChartSettings) -> None:
@@ -218,6 +255,9 @@ class ChartsView(QWidget):
         if (s.key_filter, s.columns) != (old.key_filter, old.columns):
             self._rebuild_grid()
             self._request_missing()
+        if (s.group_by, s.group_center, s.group_band) != (old.group_by, old.group_center,
+                                                          old.group_band):
+            self._grouping.reset(settings=True)
         if s.x_axis != old.x_axis:
             self._x_auto = True  # the old range is in other units
             self._x_range = None
@@ -230,86 +270,19 @@ class ChartsView(QWidget):
         return ViewState(s.x_axis, s.smoothing, s.log_y, s.ignore_outliers, s.show_raw,
                          s.show_legend)
 
-    # ================================================================ grid
-    def _rebuild_grid(self) -> None:
-        groups = group_keys(self._keys, self._settings.key_filter)
-        order = [k for _, ks in groups for k in ks]
-        keep = set(order)
-        for key in [k for k in self._plots if k not in keep]:
-            plot = self._plots.pop(key)
-            plot.hide()
-            plot.setParent(None)
-            plot.deleteLater()
-            self._dirty.discard(key)
-        names = [g for g, _ in groups]
-        for name in [g for g in self._sections if g not in names]:
-            section = self._sections.pop(name)
-            self._grid_box.removeWidget(section)
-            section.deleteLater()
-        for i, (name, keys) in enumerate(groups):
-            section = self._sections.get(name)
-            if section is None:
-                section = self._sections[name] = GroupSection(name, self._grid_host)
-                section.set_expanded(name not in self._collapsed)
-                section.sig_toggled.connect(self._on_group_toggled)
-            self._grid_box.removeWidget(section)
-            self._grid_box.insertWidget(i, section)
-            section.set_panels([self._plots.get(k) or self._new_plot(k) for k in keys],
-                               self._settings.columns)
-        self._sections = {g: self._sections[g] for g in names}
-        self._order = order
-        self._fit_panel_heights()
-        self._update_empty_state()
-
+    # ================================================================ grid (more in grid.py)
     def _new_plot(self, key: str) -> MetricPlot:
         plot = MetricPlot(key, self._grid_host)
-        plot.set_runs(self._runs)
         plot.set_state(self._view_state())
         plot.sig_x_range.connect(self._on_plot_x_range)
         plot.sig_mouse_x.connect(self.show_crosshair_at)
         plot.sig_double_clicked.connect(self.reset_zoom)
-        plot.sig_run_clicked.connect(self.sig_run_clicked)
+        plot.sig_run_clicked.connect(self._on_run_clicked)
+        plot.scene().sigMouseClicked.connect(lambda ev, p=plot: self._on_plot_click(p, ev))
+        self._grouping.attach(plot)
         self._plots[key] = plot
         self._dirty.add(key)
         return plot
-
-    def _on_group_toggled(self, group: str, expanded: bool) -> None:
-        (self._collapsed.discard if expanded else self._collapsed.add)(group)
-        if expanded:
-            self._request_missing()
-            self._schedule()
-
-    def _visible_plots(self) -> list[MetricPlot]:
-        return [self._plots[k] for k in self._order
-                if group_of(k) not in self._collapsed and k in self._plots]
-
-    def _fit_panel_heights(self) -> None:
-        cols = max(self._settings.columns, 1)
-        width = self.scroll.viewport().width() - 16
-        h = int(min(max(width / cols * PANEL_ASPECT, PANEL_MIN_HEIGHT), PANEL_MAX_HEIGHT))
-        for plot in self._plots.values():
-            if plot.height() != h or plot.minimumHeight() != h:
-                plot.setFixedHeight(h)
-
-    def resizeEvent(self, ev):  # noqa: N802 - Qt API
-        super().resizeEvent(ev)
-        self._fit_panel_heights()
-
-    def _update_empty_state(self) -> None:
-        if not self._runs:
-            text = "Check runs in the table to plot them"
-        elif not self._keys:
-            text = "No metrics logged for the checked runs yet"
-        elif not self._order:
-            text = f"No metric matches '{self._settings.key_filter}'"
-        else:
-            text = ""
-        self._empty.setText(text)
-        self._stack.setCurrentWidget(self._empty if text else self.scroll)
-
-    def empty_text(self) -> str:
-        """The empty-state message, or "" when panels are shown."""
-        return self._empty.text() if self._stack.currentWidget() is self._empty else ""
 
     # ================================================================ data
     def _request_missing(self) -> None:
@@ -323,6 +296,36 @@ class ChartsView(QWidget):
         if missing:
             self._requested.update(missing)
             self.sig_series_wanted.emit(missing)
+
+    def _fill(self, plot: MetricPlot, state: ViewState) -> None:
+        """Hand a panel what it draws: every run, or (grouped) one line per group."""
+        if self._settings.group_by:
+            entries, displays, pending = self._grouping.content(
+                plot.key, self._runs, self._store, self._settings, state)
+        else:
+            entries = self._runs
+            displays, pending = self._displays_for(plot.key, state)
+            self._grouping.set_lines(plot.key, [], state.log_y)
+        if entries != self._shown.get(plot.key):
+            self._shown[plot.key] = entries
+            plot.set_runs(entries)
+        plot.set_state(state)
+        plot.set_displays(displays, pending)
+
+    def _on_bands_ready(self, key: str) -> None:
+        if key in self._plots:
+            self._dirty.add(key)
+            self._schedule()
+
+    def _on_run_clicked(self, run_id: str) -> None:
+        if any(r.run_id == run_id for r in self._runs):  # not a group line
+            self.sig_run_clicked.emit(run_id)
+
+    def _on_plot_click(self, plot: MetricPlot, ev) -> None:
+        if ev.button() == Qt.MouseButton.RightButton and not ev.double():
+            ev.accept()
+            self._menu = export.plot_menu(self, plot)
+            self._menu.popup(ev.screenPos().toPoint())
 
     def _displays_for(self, key: str, state: ViewState) -> tuple[Displays, bool]:
         out: Displays = {}
@@ -363,6 +366,7 @@ class ChartsView(QWidget):
         for plot in visible:
             if plot.key not in self._dirty:
                 plot.render(x_range)
+                self._grouping.sync(plot.key, x_range)
         if self._dirty:
             self._schedule()
 

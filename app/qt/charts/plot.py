@@ -136,17 +136,23 @@ class MetricPlot(pg.PlotWidget):
         self._show_legend()
         self._rendered = None
 
+    def set_pen_scale(self, scale: float) -> None:
+        """Draw curves ``scale`` times wider, antialiased (for image exports at a DPI)."""
+        self._pen_scale = float(scale)
+        self._set_pens()
+
     def _set_pens(self) -> None:
         few = len(self._runs) <= FEW_RUNS
+        k = getattr(self, "_pen_scale", 1.0)
         bg = pg.mkColor(pg.getConfigOption("background"))
         mains, raws = {}, {}
         for run in self._runs:
             color = pg.mkColor(run.color)
-            mains[run.run_id] = pg.mkPen(color, width=2 if few else 1)
-            raws[run.run_id] = pg.mkPen(blend(color, bg, RAW_MIX), width=1)
+            mains[run.run_id] = pg.mkPen(color, width=(2 if few else 1) * k)
+            raws[run.run_id] = pg.mkPen(blend(color, bg, RAW_MIX), width=k)
             self._samples[run.run_id].setPen(mains[run.run_id])
-        self.main_layer.set_pens(mains, antialias=few)
-        self.raw_layer.set_pens(raws, antialias=few)
+        self.main_layer.set_pens(mains, antialias=few or k != 1.0)
+        self.raw_layer.set_pens(raws, antialias=few or k != 1.0)
 
     def pen_color(self, run_id: str, raw: bool = False) -> str | None:
         """The ``#rrggbb`` a run's curve is drawn with (for tests and tooltips)."""
@@ -223,11 +229,14 @@ class MetricPlot(pg.PlotWidget):
             if draw_raw and pair is not None and pair[0] is not None:
                 raws[run.run_id] = pair[1]
         shown = {r: d for r, d in mains.items() if d is not None}
-        drawn = dict(zip(shown, decimate_many(list(shown.values()), x_range, pixels)))
-        self.main_layer.set_curves({r: drawn.get(r) for r in mains})
+        # One call for both layers: its fixed costs are paid once.
+        out = decimate_many([*shown.values(), *raws.values()], x_range, pixels)
+        drawn = dict(zip(shown, out))
+        # Only the x range changed (no new data or settings): a pan/zoom.
+        moving = self._rendered is not None and self._rendered[1] == pixels
+        self.main_layer.set_curves({r: drawn.get(r) for r in mains}, moving)
         if draw_raw:
-            self.raw_layer.set_curves(dict(zip(raws, decimate_many(list(raws.values()),
-                                                                   x_range, pixels))))
+            self.raw_layer.set_curves(dict(zip(raws, out[len(shown):])), moving)
         elif self.raw_layer.point_count():
             self.raw_layer.clear_curves()
         self.raw_layer.setVisible(draw_raw)

@@ -2,19 +2,21 @@
 
 Qt-free. A ``Series`` holds the arrays the controller pushed for one (run, key); a
 ``Display`` is one rendering of it (x mode, smoothing weight, log y) with x sorted, plus
-lazily built extreme-candidate levels (``app.core.decimate.extreme_candidates``) so that
-re-decimating on a pan or zoom reads 4-8 points per pixel column, not every visible point.
+a lazily built min/max pyramid (``app.core.decimate.MinMaxPyramid``) so that a pan or
+zoom re-decimates from about one stored block per pixel column, never from every
+visible point.
 
-Decimation (pan/zoom must stay cheap with 100 runs x 100k points): for a view ``pixels``
-columns wide showing ``v`` points, the candidate level with blocks of ``b`` points,
-``b * pixels <= v < 2 * b * pixels`` (one to two blocks per column; every block's first,
-last, min and max) is the input, or the points themselves below 8 per column; then
-``minmax_decimate`` keeps each column's first, last, min and max, for all series of a
-layer in one call (``decimate_many``). Both steps keep every column's extremes, so a
-spike is never hidden. Why decimate the candidates again instead of drawing them:
-drawing is raster-bound (noisy curves zigzag across their band), and measured on 200
-noisy curves at 428 px, painting the candidates (8 points/column) cost 205 ms CPU,
-the minmax-decimated points (4/column) 75 ms.
+Decimation (pan/zoom must stay cheap with 100 runs x 100k points): ``decimate_many``
+hands every display of a panel to one ``pyramid_decimate`` call, which keeps about two
+points per pixel column per curve (each column's minimum and maximum, its gaps, and the
+points at the view's edges). A spike is never hidden at any zoom.
+
+Live data: when a series is replaced by a longer one whose first points are the old
+ones (``SeriesStore.set``), each display is extended instead of rebuilt: the x and log
+transforms run on the new points only, the smoothing continues from the stored EMA
+state, and the pyramid indexes only the new points. Smoothing therefore still runs on
+the full-resolution series, and the smoothed curve's pyramid is built from the smoothed
+values.
 """
 
 from __future__ import annotations
@@ -25,31 +27,104 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from app.core.axes import value_at, x_values
-from app.core.decimate import extreme_candidates, minmax_decimate
-from app.core.smoothing import ema_debiased
+from app.core.decimate import MinMaxPyramid, pyramid_decimate
+from app.core.smoothing import _linear_recurrence, ema_debiased
 
-#: Smallest candidate block; levels double from here (8, 16, 32, ...).
-MIN_BLOCK = 8
-# Up to this many visible points per pixel column, minmax_decimate returns them as they are.
+# Up to this many visible points per pixel column, decimation returns them as they are,
+# so a series this short (for the panel's width) never needs a pyramid.
 _DIRECT_PER_PIXEL = 4
 # Displays kept per series: the smoothed and the raw one of the current settings.
 _DISPLAYS_KEPT = 2
+# Powers of the smoothing weight below this are taken as 0 (1 - w**k is then exactly 1;
+# computing them would crawl through denormals), as in app.core.smoothing.
+_TINY = 2.0**-54
+
+
+class _Ema:
+    """Where a debiased EMA stopped: the raw (biased) state and the number of finite
+    values seen, enough to smooth appended points as if the whole series had been."""
+
+    __slots__ = ("weight", "state", "count")
+
+    def __init__(self, weight: float, state: float, count: int) -> None:
+        self.weight, self.state, self.count = weight, state, count
+
+    @classmethod
+    def after(cls, values: np.ndarray, smoothed: np.ndarray, weight: float) -> _Ema | None:
+        """The state after ``smoothed = ema_debiased(values, weight)``; None when that
+        cannot be continued (a constant series is returned unsmoothed)."""
+        finite = np.flatnonzero(np.isfinite(values))
+        if finite.size == 0:
+            return cls(weight, 0.0, 0)
+        if np.all(values == values[0]):
+            return None
+        count = int(finite.size)  # (weight**count underflows to 0.0, no error)
+        return cls(weight, float(smoothed[finite[-1]]) * (1.0 - weight**count), count)
+
+    def smooth(self, values: np.ndarray) -> tuple[np.ndarray, _Ema]:
+        """``ema_debiased`` of the whole series, for the appended ``values`` only."""
+        w = self.weight
+        y = np.array(values, dtype=np.float64, copy=True)
+        finite = np.isfinite(y)
+        f = y[finite]
+        if f.size == 0:
+            return y, self
+        state = _linear_recurrence((1.0 - w) * f, w, self.state)
+        k = self.count + np.arange(1, f.size + 1, dtype=np.float64)
+        k_max = np.ceil(np.log(_TINY) / np.log(w)) if w > 0 else 0.0
+        debias = np.ones(f.size)
+        small = k < k_max
+        debias[small] = 1.0 - np.power(w, k[small])
+        y[finite] = state / debias
+        return y, _Ema(w, float(state[-1]), self.count + int(f.size))
+
+
+class _Buffer:
+    """Spare capacity behind a growing 1-D array, so that appending a few points to a
+    100k-point series writes those points instead of copying the series (a fresh
+    800 kB array also costs ~200 page faults). Arrays handed out are views of the
+    filled prefix; filled parts are never written again, so old views stay valid."""
+
+    __slots__ = ("buf", "n")
+
+    def __init__(self, buf: np.ndarray, n: int) -> None:
+        self.buf, self.n = buf, n
+
+    @staticmethod
+    def extend(arr: np.ndarray, owner: _Buffer | None, new: np.ndarray
+               ) -> tuple[np.ndarray, _Buffer]:
+        """(``arr`` + ``new``, its buffer): in place if ``arr`` is the whole filled part
+        of ``owner`` and there is room, else in a new buffer with 50% to spare."""
+        m, k = arr.shape[0], new.shape[0]
+        if (owner is not None and owner.n == m and m + k <= owner.buf.shape[0]
+                and np.shares_memory(arr[:1], owner.buf[:1])):
+            owner.buf[m : m + k] = new
+            owner.n = m + k
+            return owner.buf[: m + k], owner
+        buf = np.empty(m + k + max((m + k) // 2, 1024), dtype=np.result_type(arr, new))
+        buf[:m] = arr
+        buf[m : m + k] = new
+        grown = _Buffer(buf, m + k)
+        return buf[: m + k], grown
 
 
 class Display:
     """One drawable rendering of a series: ``x`` sorted ascending and finite, ``y`` in
     plot units (log10 of the value when ``log_y``; NaN = gap, inf is stored as NaN)."""
 
-    __slots__ = ("x", "y", "log_y", "_levels")
+    __slots__ = ("x", "y", "log_y", "ema", "_pyramid", "_ybuf")
 
-    def __init__(self, x: np.ndarray, y: np.ndarray, log_y: bool) -> None:
+    def __init__(self, x: np.ndarray, y: np.ndarray, log_y: bool,
+                 ema: _Ema | None = None) -> None:
         inf = np.isinf(y)
         if inf.any():
             y = np.where(inf, np.nan, y)
         self.x = x
         self.y = y
         self.log_y = log_y
-        self._levels: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self.ema = ema  # smoothing state, to extend a smoothed display (None: cannot)
+        self._pyramid: MinMaxPyramid | None = None
+        self._ybuf: _Buffer | None = None  # where y lives once appended to
 
     def __len__(self) -> int:
         return int(self.x.shape[0])
@@ -59,34 +134,40 @@ class Display:
             return None
         return float(self.x[0]), float(self.x[-1])
 
-    def _level(self, block: int) -> tuple[np.ndarray, np.ndarray]:
-        level = self._levels.get(block)
-        if level is None:
-            idx = extreme_candidates(self.y, block)
-            level = self._levels[block] = (self.x[idx], self.y[idx])
-        return level
+    def pyramid(self) -> MinMaxPyramid:
+        """The min/max pyramid of (x, y), built on first use, extended on append."""
+        if self._pyramid is None:
+            self._pyramid = MinMaxPyramid(self.x, self.y)
+        elif self._pyramid.n < len(self):
+            self._pyramid.extend(self.x, self.y)
+        return self._pyramid
 
-    def source(
-        self, x_range: tuple[float, float], pixels: int
-    ) -> tuple[np.ndarray, np.ndarray, int]:
-        """(x, y, visible count): the arrays to decimate for this view, i.e. the candidate
-        level with one to two blocks per pixel column, or the points themselves."""
-        x = self.x
-        lo, hi = x_range
-        visible = int(np.searchsorted(x, hi, side="right") - np.searchsorted(x, lo, side="left"))
-        if visible < MIN_BLOCK * pixels:
-            return x, self.y, visible
-        block = MIN_BLOCK
-        while visible >= 2 * block * pixels:
-            block *= 2
-        xc, yc = self._level(block)
-        return xc, yc, visible
+    def pyramid_if_needed(self, pixels: int) -> MinMaxPyramid | None:
+        """The pyramid, or None when the series is short enough to draw as it is."""
+        if len(self) <= _DIRECT_PER_PIXEL * pixels and self._pyramid is None:
+            return None
+        return self.pyramid()
+
+    def appended(self, x: np.ndarray, y_new: np.ndarray, ema: _Ema | None) -> Display:
+        """This display with points appended: ``x`` the whole new x (this one's x then
+        the new points' x, sorted), ``y_new`` the new points' y. y grows in place when
+        it can (``_Buffer``). The pyramid is shared and extended: it still serves this
+        display too, whose points are a prefix of the new one's."""
+        y_new = np.asarray(y_new, dtype=np.float64)
+        inf = np.isinf(y_new)
+        if inf.any():
+            y_new = np.where(inf, np.nan, y_new)
+        d = Display.__new__(Display)
+        d.x, d.log_y, d.ema, d._pyramid = x, self.log_y, ema, self._pyramid
+        d.y, d._ybuf = _Buffer.extend(self.y, self._ybuf, y_new)
+        if d._pyramid is not None:
+            d._pyramid.extend(d.x, d.y)
+        return d
 
     def decimate(self, x_range: tuple[float, float], pixels: int) -> tuple[np.ndarray, np.ndarray]:
-        """Every pixel column's first, last, min and max point in ``x_range`` (plus the
-        neighbour outside on each side, so the line reaches the edges)."""
-        x, y, _ = self.source(x_range, pixels)
-        return minmax_decimate(x, y, x_range, pixels)
+        """About two points per pixel column in ``x_range`` (each column's minimum and
+        maximum, gaps and the points at the edges; see ``pyramid_decimate``)."""
+        return decimate_many([self], x_range, pixels)[0]
 
     def value_at(self, x_query: float) -> tuple[float, float] | None:
         """(x, value) of the point at or before ``x_query``, in data units (not log10)."""
@@ -112,55 +193,19 @@ class Display:
 def decimate_many(
     displays: Sequence[Display], x_range: tuple[float, float], pixels: int
 ) -> list[tuple[np.ndarray, np.ndarray]]:
-    """``[d.decimate(x_range, pixels) for d in displays]`` with one ``minmax_decimate`` call.
-
-    That call costs ~0.3 ms even on a few thousand points (numpy call overhead): 200
-    curves took ~70 ms per pan. Here the visible points of every series needing
-    decimation are laid side by side on one x axis, series k shifted by k bands of
-    ``pixels`` columns plus one empty separator column, decimated together and cut
-    apart again. The columns are the same as per series (up to float rounding of a
-    point exactly on a column edge), hence the kept points; each series' neighbours
-    just outside the view are added back.
-    """
-    lo, hi = float(x_range[0]), float(x_range[1])
-    out: list[tuple[np.ndarray, np.ndarray] | None] = [None] * len(displays)
-    batch: list[tuple[int, np.ndarray, np.ndarray, int, int]] = []
-    for i, d in enumerate(displays):
-        x, y, visible = d.source((lo, hi), pixels)
-        if visible <= _DIRECT_PER_PIXEL * pixels or hi <= lo:
-            out[i] = minmax_decimate(x, y, (lo, hi), pixels)  # a cheap view, no work
-            continue
-        i0 = int(np.searchsorted(x, lo, side="left"))
-        i1 = int(np.searchsorted(x, hi, side="right"))
-        batch.append((i, x, y, i0, i1))
-    if len(batch) == 1:
-        i, x, y, _, _ = batch[0]
-        out[i] = minmax_decimate(x, y, (lo, hi), pixels)
-    elif batch:
-        band = (hi - lo) * (pixels + 1) / pixels
-        xd, yd = minmax_decimate(
-            np.concatenate([x[i0:i1] + k * band for k, (_, x, _, i0, i1) in enumerate(batch)]),
-            np.concatenate([y[i0:i1] for (_, _, y, i0, i1) in batch]),
-            (lo, lo + band * len(batch)),
-            (pixels + 1) * len(batch),
-        )
-        cuts = np.searchsorted(xd, lo + band * np.arange(1, len(batch)), side="left")
-        bounds = np.concatenate(([0], cuts, [xd.size]))
-        for k, (i, x, y, i0, i1) in enumerate(batch):
-            xk, yk = xd[bounds[k] : bounds[k + 1]] - k * band, yd[bounds[k] : bounds[k + 1]]
-            if i0 > 0 or i1 < x.size:
-                pre, post = slice(max(i0 - 1, 0), i0), slice(i1, i1 + 1)
-                xk = np.concatenate((x[pre], xk, x[post]))
-                yk = np.concatenate((y[pre], yk, y[post]))
-            out[i] = (xk, yk)
-    return out  # type: ignore[return-value]
+    """``[d.decimate(x_range, pixels) for d in displays]`` in one ``pyramid_decimate``
+    call: its per-call costs (a few ms of numpy on ~100k candidate rows) are paid once
+    for all the curves of a panel instead of once per curve."""
+    return pyramid_decimate(
+        [(d.x, d.y, d.pyramid_if_needed(pixels)) for d in displays], x_range, pixels
+    )
 
 
 class Series:
     """The full-resolution arrays of one (run, key), as pushed (kept by reference: the
     caller must not mutate them afterwards), plus a small cache of ``Display``s."""
 
-    __slots__ = ("steps", "values", "timestamps", "_x", "_displays")
+    __slots__ = ("steps", "values", "timestamps", "_x", "_xbuf", "_displays")
 
     def __init__(self, steps: np.ndarray, values: np.ndarray, timestamps: np.ndarray) -> None:
         steps = np.asarray(steps).reshape(-1)
@@ -173,6 +218,7 @@ class Series:
         self.values = values
         self.timestamps = timestamps
         self._x: tuple[tuple, np.ndarray, np.ndarray | None] | None = None
+        self._xbuf: _Buffer | None = None  # where x lives once appended to
         self._displays: OrderedDict[tuple, Display] = OrderedDict()
 
     def __len__(self) -> int:
@@ -198,6 +244,7 @@ class Series:
         if order is not None:
             x = x[order]
         self._x = (key, x, order)
+        self._xbuf = None
         return x, order
 
     def display(self, mode: str, start_ms: int, weight: float, log_y: bool) -> Display:
@@ -209,17 +256,72 @@ class Series:
         if disp is not None:
             self._displays.move_to_end(key)
             return disp
-        y = ema_debiased(self.values, weight) if weight > 0 else self.values
+        ema = None
+        if weight > 0:
+            y = ema_debiased(self.values, weight)
+            if order is None:
+                ema = _Ema.after(self.values, y, weight)
+        else:
+            y = self.values
         if order is not None:
             y = y[order]
-        if log_y:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                y = np.log10(np.where(y > 0, y, np.nan))
-        disp = Display(x, y, log_y)
+        disp = Display(x, _log10(y) if log_y else y, log_y, ema)
         self._displays[key] = disp
         while len(self._displays) > _DISPLAYS_KEPT:
             self._displays.popitem(last=False)
         return disp
+
+    def adopt(self, old: Series) -> None:
+        """Take over ``old``'s displays if this series is ``old`` with points appended
+        (the live case), extending them by the new points only; otherwise do nothing
+        (they are then rebuilt on demand). Costs one comparison pass over the old
+        points, against smoothing and indexing everything again."""
+        m, n = len(old), len(self)
+        if old._x is None or not old._displays or n < m:
+            return
+        (mode, start), x_old, order = old._x
+        # Only what the displays are made of has to match: values, and steps or times.
+        made_of = self.steps if mode == "step" else self.timestamps
+        if not (_same(self.values[:m], old.values)
+                and _same(made_of[:m], old.steps if mode == "step" else old.timestamps)):
+            return
+        if order is not None:  # sorted by a permutation: appending is not a suffix
+            return
+        x_new = x_values(self.steps[m:], self.timestamps[m:], mode, start)  # type: ignore[arg-type]
+        if x_new.size and not (np.isfinite(x_new).all() and x_new[0] >= x_old[-1]
+                               and not (x_new[1:] < x_new[:-1]).any()):
+            return
+        x, self._xbuf = _Buffer.extend(x_old, old._xbuf, x_new)
+        self._x = ((mode, start), x, None)
+        values = self.values[m:]
+        for key, d in old._displays.items():
+            if key[:2] != (mode, start):
+                continue
+            weight, log_y = key[2], key[3]
+            ema = None
+            if weight > 0:
+                if d.ema is None:
+                    continue
+                y_new, ema = d.ema.smooth(values)
+            else:
+                y_new = values
+            self._displays[key] = d.appended(x, _log10(y_new) if log_y else y_new, ema)
+
+
+def _same(a: np.ndarray, b: np.ndarray) -> bool:
+    """Bit-for-bit equal (NaN included), ~50 us per 100k values; array_equal with
+    equal_nan costs 30x that."""
+    if a.shape != b.shape or a.dtype != b.dtype:
+        return False
+    if a.dtype.itemsize in (1, 2, 4, 8) and a.dtype.kind in "fiub":
+        unsigned = np.dtype(f"u{a.dtype.itemsize}")
+        return bool(np.array_equal(a.view(unsigned), b.view(unsigned)))
+    return bool(np.array_equal(a, b))
+
+
+def _log10(y: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.log10(np.where(y > 0, y, np.nan))
 
 
 class SeriesStore:
@@ -238,6 +340,11 @@ class SeriesStore:
         return self._data.get((run_id, key))
 
     def set(self, run_id: str, key: str, series: Series) -> None:
+        """Store ``series``; if it extends the one it replaces, it takes over that one's
+        displays (``Series.adopt``)."""
+        old = self._data.get((run_id, key))
+        if old is not None:
+            series.adopt(old)
         self._data[(run_id, key)] = series
 
     def drop_runs(self, run_ids: Iterable[str]) -> None:
