@@ -552,3 +552,24 @@ def test_wheel_scrolls_the_page_ctrl_wheel_zooms(view, qtbot):
     wheel(Qt.KeyboardModifier.ControlModifier)
     after = plot.vb.viewRange()[0]
     assert after[1] - after[0] < before[1] - before[0]
+
+
+def test_live_append_onto_an_empty_series_draws_the_new_points(qtbot):
+    """A run's first chunk arrives after the panel already showed it empty (a live run)."""
+    import numpy as np
+
+    from app.qt.charts.panel import ChartsView
+
+    view = ChartsView()
+    qtbot.addWidget(view)
+    view.resize(800, 500)
+    view.show()
+    view.set_runs([("r", "run", "#1f77b4", 0)])
+    view.set_keys(["loss"])
+    empty = np.empty(0, np.int64)
+    view.set_series("r", "loss", empty, np.empty(0), empty)
+    view.redraw_now()
+    steps = np.arange(10, dtype=np.int64)
+    view.set_series("r", "loss", steps, np.linspace(1, 0, 10), steps * 1000)
+    view.redraw_now()
+    qtbot.waitUntil(lambda: view.plot("loss").drawn("r") is not None and len(view.plot("loss").drawn("r")[0]) == 10)

@@ -288,7 +288,7 @@ class Series:
         if order is not None:  # sorted by a permutation: appending is not a suffix
             return
         x_new = x_values(self.steps[m:], self.timestamps[m:], mode, start)  # type: ignore[arg-type]
-        if x_new.size and not (np.isfinite(x_new).all() and x_new[0] >= x_old[-1]
+        if x_new.size and not (np.isfinite(x_new).all() and (x_old.size == 0 or x_new[0] >= x_old[-1])
                                and not (x_new[1:] < x_new[:-1]).any()):
             return
         x, self._xbuf = _Buffer.extend(x_old, old._xbuf, x_new)
