@@ -224,3 +224,33 @@ def test_settings_round_trip_and_tolerance():
     assert bad.group_by == ("params.lr",)
     assert (bad.group_center, bad.group_band) == ("mean", "std")
     assert ChartSettings.from_dict({"group_by": 5}).group_by == ()
+
+
+def test_grouping_with_ignore_outliers_draws_without_error(qtbot):
+    """Group lines have no raw display; the outlier-aware y range must cope."""
+    import numpy as np
+
+    from app.core.chart_settings import ChartSettings
+    from app.qt.charts.panel import ChartsView
+    from tracker_sdk.entities import RunInfo, RunStatus
+
+    view = ChartsView()
+    qtbot.addWidget(view)
+    view.resize(800, 500)
+    view.show()
+    runs = {f"r{i}": RunInfo(id=f"r{i}", name=f"r{i}", experiment="e", status=RunStatus.FINISHED, start_time=0,
+                             end_time=1, params={"lr": str(i % 2)}) for i in range(4)}
+    view.set_run_info(runs)
+    view.set_runs([(rid, rid, "#1f77b4", 0) for rid in runs])
+    view.set_keys(["loss"])
+    steps = np.arange(200, dtype=np.int64)
+    for i, rid in enumerate(runs):
+        values = np.exp(-steps / 50) + i * 0.01
+        values[::37] = 50.0  # outliers
+        view.set_series(rid, "loss", steps, values, steps * 1000)
+    view.set_settings(ChartSettings(group_by=("params.lr",), ignore_outliers=True, smoothing=0.6))
+    view.redraw_now()
+    qtbot.waitUntil(lambda: len(view.run_groups("loss")) == 2)
+    view.redraw_now()
+    lo, hi = view.plot("loss").vb.viewRange()[1]
+    assert hi < 50  # the outliers do not set the axis

@@ -261,7 +261,7 @@ class MetricPlot(pg.PlotWidget):
         if self.state.ignore_outliers:  # percentiles of the full-resolution values shown
             with_raw = self.state.show_raw and self.state.smoothing > 0
             ds = [d for pair in self._displays.values()
-                  for d in (pair if with_raw else (_shown(pair),))]
+                  for d in (pair if with_raw else (_shown(pair),)) if d is not None]
             budget = OUTLIER_SAMPLE // max(len(ds), 1)
             arrays = [d.sample(x_range, budget) for d in ds]
         else:  # the drawn points hold every column's extremes: their bounds are exact
