@@ -11,6 +11,8 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from app.core.formatting import human_size
+
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.text import Text
@@ -96,12 +98,7 @@ def fmt_duration(s: float | None) -> str:
     return f"{d}d {h}h"
 
 
-def fmt_bytes(n: int | float) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if abs(n) < 1024 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} TB"  # pragma: no cover
+fmt_bytes = human_size
 
 
 def fmt_value(v: float | None) -> str:

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from app.core.formatting import human_duration as format_duration
 from tracker_sdk.entities import RunInfo
 
 FIXED = ("name", "status", "start", "duration", "user", "git", "experiment")
@@ -124,19 +125,6 @@ def format_number(v: float) -> str:
     if v != 0 and (abs(v) >= 1e6 or abs(v) < 1e-4):
         return f"{v:.4g}"
     return f"{v:.6g}"
-
-
-def format_duration(seconds: float | None) -> str:
-    if seconds is None:
-        return ""
-    s = int(seconds)
-    if s < 60:
-        return f"{seconds:.1f}s" if seconds < 10 else f"{s}s"
-    m, s = divmod(s, 60)
-    if m < 60:
-        return f"{m}m {s:02d}s"
-    h, m = divmod(m, 60)
-    return f"{h}h {m:02d}m" if h < 48 else f"{h // 24}d {h % 24}h"
 
 
 def format_time(ms: int | None) -> str:

@@ -11,36 +11,18 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import os
-import tempfile
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from itertools import repeat
-from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from app.core.columns import Column, display_value, raw_value
+from app.core.fileio import atomic_writer
 from tracker_sdk.entities import RunInfo
 
 #: ``progress(done, total)`` after each series written.
 Progress = Callable[[int, int], None]
 
 SERIES_HEADER = ("run_id", "run_name", "key", "step", "timestamp_ms", "value")
-
-
-@contextmanager
-def _atomic_csv(path: str | os.PathLike[str]) -> Iterator[IO[str]]:
-    target = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            yield f
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
 
 
 def _number(v: float | int | None) -> str:
@@ -95,7 +77,7 @@ def runs_table_csv(runs: Iterable[RunInfo], columns: Sequence[Column], path: str
         seen.add(h)
         heads.append(h)
     n = 0
-    with _atomic_csv(path) as f:
+    with atomic_writer(path) as f:
         w = csv.writer(f)
         w.writerow(heads)
         for run in runs:
@@ -120,7 +102,7 @@ def series_csv(store: Any, run_ids: Sequence[str], keys: Sequence[str] | None, p
     total, points = len(plan), 0
     if progress is not None:
         progress(0, total)
-    with _atomic_csv(path) as f:
+    with atomic_writer(path) as f:
         w = csv.writer(f)
         w.writerow(SERIES_HEADER)
         for i, (rid, key) in enumerate(plan, 1):

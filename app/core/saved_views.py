@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+
+from app.core.fileio import atomic_writer
 
 #: Bumped when the file layout changes incompatibly; older files are still read.
 FORMAT_VERSION = 1
@@ -240,17 +241,6 @@ class ViewLibrary:
         self.problem, self._damaged_seen = None, False
         self.path.parent.mkdir(parents=True, exist_ok=True)
         payload = {"version": FORMAT_VERSION, "views": [v.to_dict() for v in views]}
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-                json.dump(payload, f, ensure_ascii=False, indent=1)
-                f.write("\n")
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
+        with atomic_writer(self.path, newline="\n", durable=True) as f:
+            json.dump(payload, f, ensure_ascii=False, indent=1)
+            f.write("\n")

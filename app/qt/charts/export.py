@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import io
 import os
-import tempfile
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -28,6 +27,7 @@ from PySide6.QtWidgets import (
     QSpinBox, QWidget,
 )
 
+from app.core.fileio import atomic_writer
 from app.core.smoothing import ema_debiased
 
 CSV_HEADER = ("run_id", "run_name", "key", "step", "timestamp_ms", "value")
@@ -186,44 +186,34 @@ def write_csv(path: str | os.PathLike[str], items: Sequence[tuple], smoothing: f
     so a failed or cancelled export leaves no partial file. Returns the rows written."""
     total = sum(len(s) for *_, s in items)
     header = CSV_HEADER + (("smoothed",) if smoothing > 0 else ())
-    target = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
     done = 0
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            csv.writer(f).writerow(header)
-            for run_id, name, key, s in items:
-                # The same fields on every row: quoted once by the csv module; the numbers
-                # by an f-string (2.5x faster than csv.writer; repr = what it would write).
-                lead = io.StringIO()
-                csv.writer(lead, lineterminator="").writerow([run_id, name, key])
-                prefix = lead.getvalue() + ","
-                cols = [np.asarray(s.steps).tolist(), np.asarray(s.timestamps).tolist(),
-                        _floats(s.values)]
+    with atomic_writer(path) as f:
+        csv.writer(f).writerow(header)
+        for run_id, name, key, s in items:
+            # The same fields on every row: quoted once by the csv module; the numbers
+            # by an f-string (2.5x faster than csv.writer; repr = what it would write).
+            lead = io.StringIO()
+            csv.writer(lead, lineterminator="").writerow([run_id, name, key])
+            prefix = lead.getvalue() + ","
+            cols = [np.asarray(s.steps).tolist(), np.asarray(s.timestamps).tolist(),
+                    _floats(s.values)]
+            if smoothing > 0:
+                cols.append(_floats(ema_debiased(s.values, smoothing)))
+            n = len(cols[0])
+            for a in range(0, n, _CHUNK):
+                if cancelled is not None and cancelled():
+                    raise InterruptedError("export cancelled")
+                b = min(a + _CHUNK, n)
+                part = [c[a:b] for c in cols]
                 if smoothing > 0:
-                    cols.append(_floats(ema_debiased(s.values, smoothing)))
-                n = len(cols[0])
-                for a in range(0, n, _CHUNK):
-                    if cancelled is not None and cancelled():
-                        raise InterruptedError("export cancelled")
-                    b = min(a + _CHUNK, n)
-                    part = [c[a:b] for c in cols]
-                    if smoothing > 0:
-                        lines = [f"{prefix}{st},{t},{v!r},{sm!r}\r\n"
-                                 for st, t, v, sm in zip(*part)]
-                    else:
-                        lines = [f"{prefix}{st},{t},{v!r}\r\n" for st, t, v in zip(*part)]
-                    f.write("".join(lines))
-                    done += b - a
-                    if progress is not None:
-                        progress(done, total)
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+                    lines = [f"{prefix}{st},{t},{v!r},{sm!r}\r\n"
+                             for st, t, v, sm in zip(*part)]
+                else:
+                    lines = [f"{prefix}{st},{t},{v!r}\r\n" for st, t, v in zip(*part)]
+                f.write("".join(lines))
+                done += b - a
+                if progress is not None:
+                    progress(done, total)
     return done
 
 
