@@ -211,8 +211,11 @@ class Store:
         self._epoch = m.get("epoch", 0)
         return m.get("seq", 0)
 
-    def changes_since(self, cursor: int) -> ChangeSet:
-        """Runs and series changed after ``cursor``; pass the returned ``cursor`` next time."""
+    def changes_since(self, cursor: int, *, series: bool = True) -> ChangeSet:
+        """Runs and series changed after ``cursor``; pass the returned ``cursor`` next time.
+
+        ``series=False`` skips listing changed series (a reader that shows no curves yet).
+        """
         from tracker_sdk.store import reads
         from tracker_sdk.store.schema import SqlRun
 
@@ -226,8 +229,8 @@ class Store:
             if seq <= cursor:
                 return ChangeSet(cursor=seq, reset=reset)
             runs = reads.load_runs(conn, [SqlRun.seq > cursor])
-            series = reads.changed_series(conn, cursor)
-        return ChangeSet(cursor=seq, runs=tuple(runs), series=tuple(series), reset=reset or cursor == 0)
+            changed = reads.changed_series(conn, cursor) if series else []
+        return ChangeSet(cursor=seq, runs=tuple(runs), series=tuple(changed), reset=reset or cursor == 0)
 
     def list_artifacts(self, run_id: str, path: str = "") -> list[ArtifactInfo]:
         """One folder level of a run's artifacts (folders first)."""

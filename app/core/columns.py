@@ -51,8 +51,13 @@ class Column:
 
 
 def default_columns(runs: Sequence[RunInfo], max_params: int = 6, max_metrics: int = 6) -> list[Column]:
-    """Name/status/time columns, then the params that differ between runs and the metrics."""
+    """Name/status/time columns, then the params that differ between runs and the metrics.
+
+    Decided on (at most) the first 1,000 runs given — the newest, as the table lists them: a
+    default needs no more, and scanning 10,000 runs' params costs a noticeable 0.2 s at open.
+    """
     cols = [Column(k) for k in ("name", "status", "start", "duration", "user", "git")]
+    runs = list(runs[:1000])
     values: dict[str, set[str]] = {}
     for r in runs:
         for k, v in r.params.items():

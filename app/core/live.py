@@ -46,7 +46,9 @@ class LiveStore:
 
     def refresh(self, *, artifacts_changed: bool = False) -> Refresh:
         with self._lock:
-            cs = self.store.changes_since(self.cursor)
+            # Series the view does not show are not even listed; a series asked for later is
+            # loaded whole by load_series (each cache entry keeps its own cursor).
+            cs = self.store.changes_since(self.cursor, series=bool(self._wanted))
             runs = {r.id: r for r in cs.runs}
             for rid in self._live - set(runs):
                 try:

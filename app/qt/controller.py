@@ -99,7 +99,7 @@ class Controller(QObject):
                     cols = [Column.from_id(c) for c in self._columns_from_settings]
                 except ValueError:
                     cols = None
-            self.model.set_columns(cols or default_columns(list(self.model.runs.values())))
+            self.model.set_columns(cols or default_columns(self.model.visible_runs()))
             self.model.set_checked(self.model.rows[:DEFAULT_CHECKED])
             if self.model.rows:
                 self.w.runs_view.select_run(self.model.rows[0])

@@ -94,3 +94,16 @@ def test_cache_keeps_nan_and_inf(store_path):
     live.load_series([(run.id, "x")])
     _, values, _ = live.cache.arrays(run.id, "x")
     assert np.isnan(values[0]) and np.isinf(values[1])
+
+
+def test_a_series_asked_for_later_is_complete_even_if_it_changed_while_unwatched(store_path):
+    a = _run(store_path, "a", n=5)
+    live = LiveStore(tracker_sdk.Store(store_path))
+    live.refresh()  # nothing wanted: changed series are not even listed
+    a.log({"loss": 0.001}, step=5)
+    a.flush()
+    assert live.refresh().series == frozenset()
+    live.load_series([(a.id, "loss")])
+    steps, values, _ = live.cache.arrays(a.id, "loss")
+    assert list(steps) == [0, 1, 2, 3, 4, 5] and values[-1] == 0.001
+    a.finish()
