@@ -178,7 +178,6 @@ class Controller(QObject):
     # --- selection and detail -----------------------------------------------------------------
     def _on_selection(self, ids: list[str]) -> None:
         self._refresh_detail(None)
-        self.w.on_selection(ids)
 
     def _refresh_detail(self, changed: set[str] | None) -> None:
         ids = self.w.runs_view.selected_ids()

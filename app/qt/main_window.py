@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QIcon, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QFileDialog,
@@ -193,7 +193,7 @@ class MainWindow(QMainWindow):
         tb.addActions([self._open_action, self._refresh_action, self._compare_action])
 
     def _add(self, menu, text, ic, shortcut, slot) -> QAction:  # type: ignore[no-untyped-def]
-        act = QAction(icon(ic) if ic else QAction().icon(), text, self)
+        act = QAction(icon(ic) if ic else QIcon(), text, self)
         if shortcut is not None:
             act.setShortcut(QKeySequence(shortcut))
         act.triggered.connect(slot)
@@ -274,9 +274,6 @@ class MainWindow(QMainWindow):
 
     def _on_experiment_chosen(self, item: QListWidgetItem | None, _prev: object = None) -> None:
         self.controller.set_experiment(item.data(Qt.ItemDataRole.UserRole) if item else ALL)
-
-    def on_selection(self, ids: list[str]) -> None:
-        pass
 
     def show_compare(self, runs: Sequence[RunInfo]) -> None:
         colors = {r.id: self.runs_model.color(r.id) for r in runs}
