@@ -238,9 +238,9 @@ def test_scatter_click_and_hover_name_the_run(view, qtbot):
     view.set_tab(1)
     sc = view.scatter
     sc.set_x(("param", "lr"))
-    qtbot.wait(50)  # the auto range settles on the next event loop turn
     i = int(sc.points_item.data["data"][-1])  # drawn last: on top
     x, y = sc.points_item.data["x"][-1], sc.points_item.data["y"][-1]
+    sc.plot.getViewBox().updateAutoRange()  # pyqtgraph settles it on the next paint; do it now
     pos = sc.plot.mapFromScene(sc.plot.getViewBox().mapViewToScene(QPointF(x, y)))
     with qtbot.waitSignal(view.sig_run_clicked) as blocker:
         qtbot.mouseClick(sc.plot.viewport(), Qt.MouseButton.LeftButton, pos=pos)
