@@ -16,7 +16,11 @@ X_AXES: tuple[str, ...] = ("step", "wall", "relative")
 
 #: The smoothing slider's range; TensorBoard's slider also stops short of 1 (flat line).
 SMOOTHING_MAX = 0.99
-COLUMNS_MIN, COLUMNS_MAX = 1, 6
+COLUMNS_MIN, COLUMNS_MAX = 0, 6
+#: ``columns == COLUMNS_AUTO``: as many panels per row as fit at about this width each.
+COLUMNS_AUTO = 0
+AUTO_PANEL_WIDTH = 360
+AUTO_COLUMNS_MAX = 4
 #: Group line (``group_center``) and band (``group_band``) choices; see app.core.grouping.
 GROUP_CENTERS: tuple[str, ...] = ("mean", "median")
 GROUP_BANDS: tuple[str, ...] = ("minmax", "std", "stderr", "none")
@@ -32,10 +36,10 @@ class ChartSettings:
     smoothing: float = 0.6
     x_axis: XAxis = "step"
     log_y: bool = False
-    ignore_outliers: bool = False
+    ignore_outliers: bool = True
     key_filter: str = ""
     show_raw: bool = True
-    columns: int = 3
+    columns: int = COLUMNS_AUTO
     show_legend: bool = True
     #: Group runs by these fields (``"params.lr"``, ``"tags.seed"``): one line per group.
     group_by: tuple[str, ...] = ()
@@ -63,6 +67,14 @@ class ChartSettings:
                 except (TypeError, ValueError):
                     pass  # keep the default
         return s
+
+
+def effective_columns(columns: int, width: float) -> int:
+    """Panels per row for a grid ``width`` pixels wide: the chosen number, or in auto mode
+    as many ~360 px panels as fit (a small panel's curves and legend fight for room)."""
+    if columns > COLUMNS_AUTO:
+        return columns
+    return int(min(max(width // AUTO_PANEL_WIDTH, 1), AUTO_COLUMNS_MAX))
 
 
 def _coerce(name: str, value: Any, default: Any) -> Any:

@@ -6,13 +6,20 @@ import json
 
 import pytest
 
-from app.core.chart_settings import ChartSettings, group_keys, key_matches, natural_key
+from app.core.chart_settings import (
+    COLUMNS_AUTO,
+    ChartSettings,
+    effective_columns,
+    group_keys,
+    key_matches,
+    natural_key,
+)
 
 
 def test_defaults():
     s = ChartSettings()
-    assert (s.smoothing, s.x_axis, s.log_y, s.ignore_outliers) == (0.6, "step", False, False)
-    assert (s.key_filter, s.show_raw, s.columns, s.show_legend) == ("", True, 3, True)
+    assert (s.smoothing, s.x_axis, s.log_y, s.ignore_outliers) == (0.6, "step", False, True)
+    assert (s.key_filter, s.show_raw, s.columns, s.show_legend) == ("", True, COLUMNS_AUTO, True)
 
 
 def test_round_trip_through_json():
@@ -38,13 +45,19 @@ def test_from_dict_invalid_values_fall_back_or_clamp():
     })
     assert s.smoothing == 0.99  # clamped to the slider's range
     assert s.x_axis == "step"
-    assert s.log_y is False and s.show_raw is True and s.ignore_outliers is False
+    assert s.log_y is False and s.show_raw is True and s.ignore_outliers is True  # defaults
     assert s.columns == 6
     assert s.key_filter == ""
-    assert ChartSettings.from_dict({"smoothing": -1, "columns": 0}) == ChartSettings(
-        smoothing=0.0, columns=1)
+    assert ChartSettings.from_dict({"smoothing": -1, "columns": -3}) == ChartSettings(
+        smoothing=0.0, columns=COLUMNS_AUTO)
     assert ChartSettings.from_dict({"smoothing": float("nan")}).smoothing == 0.6
     assert ChartSettings.from_dict({"columns": "2"}).columns == 2
+
+
+def test_auto_columns_fit_readable_panels_and_a_chosen_number_wins():
+    assert [effective_columns(COLUMNS_AUTO, w) for w in (250, 359, 360, 719, 720, 1080, 4000)] == [
+        1, 1, 1, 1, 2, 3, 4]  # about 360 px per panel, never more than 4 per row
+    assert effective_columns(3, 250) == 3 and effective_columns(1, 4000) == 1
 
 
 def test_group_keys_groups_by_prefix_ungrouped_first():

@@ -8,7 +8,7 @@ import pyqtgraph as pg
 import pytest
 from PySide6.QtCore import QPointF, Qt
 
-from app.core.chart_settings import ChartSettings
+from app.core.chart_settings import COLUMNS_AUTO, ChartSettings
 from app.core.smoothing import ema_debiased
 from app.qt.charts import ChartsView
 from app.qt.charts.series import Series, decimate_many
@@ -400,7 +400,7 @@ def test_ignore_outliers_sets_axis_only(view):
     steps = np.arange(n)
     values = np.ones(n) + 0.01 * np.sin(steps)
     values[::97] = 500.0  # outliers
-    view.set_settings(ChartSettings(smoothing=0.0))
+    view.set_settings(ChartSettings(smoothing=0.0, ignore_outliers=False))
     view.set_runs(RUNS[:1])
     view.set_keys(["k"])
     view.set_series("r1", "k", steps, values, T0 + steps)
@@ -482,11 +482,11 @@ def test_settings_signal_only_for_user_edits(view, qtbot):
     view.toolbar.smoothing.setValue(90)
     view.toolbar.columns.setValue(4)
     view.toolbar.x_axis.setCurrentIndex(view.toolbar.x_axis.findData("wall"))
-    view.toolbar.outliers.setChecked(True)
+    view.toolbar.outliers.setChecked(False)
     view.toolbar.raw.setChecked(False)
     assert [s.smoothing for s in seen] == [0.9, 0.9, 0.9, 0.9, 0.9]
     assert seen[-1] == ChartSettings(smoothing=0.9, columns=4, x_axis="wall",
-                                     ignore_outliers=True, show_raw=False)
+                                     ignore_outliers=False, show_raw=False)
     assert view.settings() == seen[-1]
 
 
@@ -504,8 +504,9 @@ def test_legend_fits_a_small_panel(view):
     fill(view, keys=["k"], runs=runs, n=10)
     plot = view.plot("k")
     labels = [item[1].text for item in plot.legend.items]
-    assert labels[-1] == f"+{30 - len(labels) + 1} more" and len(labels) <= 8
-    assert plot.legend.boundingRect().height() <= plot.vb.height()
+    assert labels[-1] == f"+{30 - len(labels) + 1} more" and len(labels) <= 24
+    legend = plot.legend.boundingRect()  # the curves stay visible around it
+    assert legend.height() <= plot.vb.height() / 2 and legend.width() <= plot.vb.width() * 0.6
 
 
 def test_columns_lay_out_the_grid(view):
@@ -516,6 +517,23 @@ def test_columns_lay_out_the_grid(view):
                  for k in ("g/a", "g/b", "g/c")]
     assert positions == [(0, 0), (0, 1), (1, 0)]
     assert view.plot("g/a").height() >= 240
+
+
+def test_auto_columns_follow_the_width(view, qtbot):
+    assert view.settings().columns == COLUMNS_AUTO
+    fill(view, keys=["g/a", "g/b", "g/c"], n=10)
+    section = view._sections["g"]
+
+    def row_of(key):
+        return section.grid.getItemPosition(section.grid.indexOf(view.plot(key)))[0]
+
+    view.resize(1300, 800)  # ~1,280 px of grid: three panels side by side
+    qtbot.waitUntil(lambda: section.columns() == 3)
+    assert [row_of(k) for k in ("g/a", "g/b", "g/c")] == [0, 0, 0]
+    view.resize(700, 800)  # narrow: one per row, each still wide enough to read
+    qtbot.waitUntil(lambda: section.columns() == 1)
+    assert [row_of(k) for k in ("g/a", "g/b", "g/c")] == [0, 1, 2]
+    assert view.toolbar.columns.text() == "Cols auto"
 
 
 def test_apply_theme_rereads_pyqtgraph_colours(view):

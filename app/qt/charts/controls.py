@@ -125,8 +125,9 @@ class ChartsToolbar(QWidget):
 
         self.columns = QSpinBox(self)
         self.columns.setRange(COLUMNS_MIN, COLUMNS_MAX)
-        self.columns.setToolTip("Panels per row")
+        self.columns.setToolTip("Panels per row (auto: as many as fit at a readable size)")
         self.columns.setPrefix("Cols ")
+        self.columns.setSpecialValueText("Cols auto")  # shown at COLUMNS_AUTO, the minimum
         self.columns.valueChanged.connect(lambda v: self._edit(columns=v))
 
         self.reset = QToolButton(self)

@@ -6,7 +6,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from app.core.chart_settings import group_keys, group_of
+from PySide6.QtCore import QEvent
+from PySide6.QtWidgets import QStyle
+
+from app.core.chart_settings import effective_columns, group_keys, group_of
 from app.qt.charts.groups import GroupSection
 
 if TYPE_CHECKING:
@@ -55,7 +58,7 @@ class PanelGrid:
             self._grid_box.removeWidget(section)
             self._grid_box.insertWidget(i, section)
             section.set_panels([self._plots.get(k) or self._new_plot(k) for k in keys],
-                               self._settings.columns)
+                               self.grid_columns())
         self._sections = {g: self._sections[g] for g in names}
         self._order = order
         self._fit_panel_heights()
@@ -71,17 +74,35 @@ class PanelGrid:
         return [self._plots[k] for k in self._order
                 if group_of(k) not in self._collapsed and k in self._plots]
 
+    def _grid_width(self) -> int:
+        # Counted as if the scroll bar were always shown: a bar coming or going with the
+        # panels' height must not change the number of columns (that could flip for ever).
+        bar = self.scroll.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
+        return self.scroll.width() - bar - 16
+
+    def grid_columns(self) -> int:
+        """Panels per row as laid out now (the setting, or what fits when it is auto)."""
+        return effective_columns(self._settings.columns, self._grid_width())
+
     def _fit_panel_heights(self) -> None:
-        cols = max(self._settings.columns, 1)
-        width = self.scroll.viewport().width() - 16
+        cols = self.grid_columns()
+        width = self._grid_width()
         h = int(min(max(width / cols * PANEL_ASPECT, PANEL_MIN_HEIGHT), PANEL_MAX_HEIGHT))
         for plot in self._plots.values():
             if plot.height() != h or plot.minimumHeight() != h:
                 plot.setFixedHeight(h)
 
-    def resizeEvent(self, ev):  # noqa: N802 - Qt API
-        super().resizeEvent(ev)
-        self._fit_panel_heights()
+    def eventFilter(self, obj, ev):  # noqa: N802 - Qt API
+        if ev.type() == QEvent.Type.Resize and obj is self.scroll:
+            self._fit_grid()
+        return super().eventFilter(obj, ev)
+
+    def _fit_grid(self) -> None:
+        cols = self.grid_columns()
+        if any(s.columns() != cols for s in self._sections.values()):
+            self._rebuild_grid()  # auto columns: a wider or narrower window fits another number
+        else:
+            self._fit_panel_heights()
 
     def _update_empty_state(self) -> None:
         if not self._runs:

@@ -65,6 +65,9 @@ class GroupSection(QWidget):
         self._apply_expanded(on)
         self.sig_toggled.emit(self.name, on)
 
+    def columns(self) -> int:
+        return self._columns
+
     def set_panels(self, panels: Sequence[QWidget], columns: int) -> None:
         """Lay ``panels`` out ``columns`` per row (equal widths), replacing the old layout."""
         while self.grid.count():

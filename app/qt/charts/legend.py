@@ -7,13 +7,19 @@ from collections.abc import Sequence
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QFont, QFontMetricsF
 
 from app.qt.charts.items import QuietItemSample
 
-#: Legend rows before "+N more" (the crosshair readout names every run anyway).
+#: Legend rows and columns at most before "+N more" (the crosshair readout names every run).
 MAX_LEGEND = 8
+MAX_COLUMNS = 3
 _MARGIN_PX = 6
+#: The legend may cover at most this share of the panel's height: past it, it hides the curves
+#: it names (the runs table's swatches and the crosshair readout name every run too).
+MAX_HEIGHT_SHARE = 0.45
+MAX_WIDTH_SHARE = 0.5
+_SAMPLE_PX = 20 + 4 + 10  # sample, spacing, cell margins around a label's text
 # (itemPos, parentPos, offset sign) of each corner.
 _CORNERS = {
     "top-right": ((1, 0), (1, 0), (-1, 1)),
@@ -48,7 +54,8 @@ class PanelLegend(pg.LegendItem):
         self._view = view
         self._dummy = pg.PlotCurveItem(pen=None)
         self._entries: list[tuple[pg.PlotCurveItem, str]] = []
-        self._rows = MAX_LEGEND
+        self._rows = MAX_LEGEND  # entries shown at most (rows × columns)
+        self._text_width = 0.0
         self.corner = ""
         self.move_to("top-right")
         view.sigResized.connect(self.fit)
@@ -64,6 +71,11 @@ class PanelLegend(pg.LegendItem):
         """``entries``: (sample item carrying the run's pen, run name) in legend order."""
         self._entries = list(entries)
         self._rows = MAX_LEGEND
+        font = QFont()
+        font.setPointSizeF(8)  # labelTextSize
+        metrics = QFontMetricsF(font)
+        self._text_width = max((metrics.horizontalAdvance(name) for _, name in self._entries), default=0.0)
+        self.setColumnCount(1)
         self._fill()
         self.fit()
 
@@ -85,21 +97,36 @@ class PanelLegend(pg.LegendItem):
             self.addItem(self._dummy, f"+{len(entries) - len(shown)} more")
 
     def fit(self, *_args) -> None:
-        """Show as many rows as fit in the panel's height (at least 2: a run and "+N more")."""
+        """Show as many entries as fit in part of the panel: rows up to a share of its height,
+        then side-by-side columns up to a share of its width, then "+N more"."""
+        for _ in range(3):  # row height is measured on the rows shown: refine until stable
+            if not self._fit_once():
+                break
+
+    def _fit_once(self) -> bool:
+        """One sizing pass; True when it changed what is shown."""
         if not self._entries:
-            return
-        avail = self._view.height() - 2 * _MARGIN_PX
-        if avail <= 0:
-            return
-        shown = min(len(self._entries), self._rows)
-        height = self.boundingRect().height()
-        row_h = height / max(len(self.items), 1)
-        want = min(MAX_LEGEND, len(self._entries))
-        while want > 2 and want * row_h > avail:
-            want -= 1
-        if want != shown:
-            self._rows = want
-            self._fill()
+            return False
+        avail_h = self._view.height() * MAX_HEIGHT_SHARE - _MARGIN_PX
+        avail_w = self._view.width() * MAX_WIDTH_SHARE
+        if avail_h <= 0 or avail_w <= 0:
+            return False
+        rows_now = -(-len(self.items) // max(self.columnCount, 1))
+        row_h = self.boundingRect().height() / max(rows_now, 1)
+        if row_h <= 0:
+            return False
+        rows = int(min(max(avail_h // row_h, 1), MAX_LEGEND))
+        cols = int(min(max(avail_w // (self._text_width + _SAMPLE_PX), 1), MAX_COLUMNS))
+        need = len(self._entries)
+        if need <= rows * cols:
+            cols = -(-need // rows)  # no emptier columns than needed
+        shown = max(rows * cols, 2)  # at least a run and "+N more"
+        if (shown, cols) == (self._rows, self.columnCount):
+            return False
+        self._rows = shown
+        self.setColumnCount(cols)
+        self._fill()
+        return True
 
     def apply_colors(self, bg: QColor, fg: QColor) -> None:
         fill, edge = QColor(bg), QColor(fg)

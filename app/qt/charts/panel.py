@@ -85,6 +85,9 @@ class ChartsView(PanelGrid, QWidget):
         self.scroll.setWidgetResizable(True)
         self.scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         self.scroll.setWidget(self._grid_host)
+        # Panel sizes and auto columns follow the scroll area's resizes (its layout runs after
+        # this widget's resizeEvent, so that one would still see the old width).
+        self.scroll.installEventFilter(self)
         self._stack = QStackedWidget(self)
         self._stack.addWidget(self._empty)
         self._stack.addWidget(self.scroll)
