@@ -99,8 +99,10 @@ class Controller(QObject):
                     cols = [Column.from_id(c) for c in self._columns_from_settings]
                 except ValueError:
                     cols = None
-            self.model.set_columns(cols or default_columns(self.model.visible_runs()))
-            self.model.set_checked(self.model.rows[:DEFAULT_CHECKED])
+            self.model.set_columns(cols or default_columns(self.model.listed_runs()))
+            # The newest runs, not a sweep's parent run: its trials are what one compares.
+            leaves = [r for r in self.model.rows if not self.model.has_listed_children(r)]
+            self.model.set_checked(leaves[:DEFAULT_CHECKED])
             if self.model.rows:
                 self.w.runs_view.select_run(self.model.rows[0])
         elif new:

@@ -74,7 +74,7 @@ def export_runs_csv(window: MainWindow, path: str | os.PathLike[str] | None = No
         if path is None:
             return None
     try:
-        n = runs_table_csv(window.runs_model.visible_runs(), window.runs_model.columns, path)
+        n = runs_table_csv(window.runs_model.listed_runs(), window.runs_model.columns, path)
     except OSError as e:
         window.show_error(f"Could not export the runs table to {path}: {_why(e)}")
         return None

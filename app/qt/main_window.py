@@ -169,6 +169,11 @@ class MainWindow(QMainWindow):
         for i, name in enumerate(("Charts", "Run", "Artifacts", "Compare")):
             self._add(view, name, None, f"Ctrl+{i + 1}", lambda _=False, i=i: self.tabs.setCurrentIndex(i))
         view.addSeparator()
+        self.nest_action = self._toggle(view, "Nest child runs under their parent", "runs/nested", True,
+                                        self.runs_model.set_nested)
+        self.deleted_action = self._toggle(view, "Show deleted runs", "runs/show_deleted", False,
+                                           lambda on: self.runs_model.set_scope(show_deleted=on))
+        view.addSeparator()
         group = QActionGroup(self)
         for theme in ("light", "dark"):
             act = self._add(view, f"{theme.capitalize()} theme", "sun" if theme == "light" else "moon", None,
@@ -191,6 +196,16 @@ class MainWindow(QMainWindow):
         tb.setMovable(False)
         tb.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
         tb.addActions([self._open_action, self._refresh_action, self._compare_action])
+
+    def _toggle(self, menu, text, key, default, apply) -> QAction:  # type: ignore[no-untyped-def]
+        """A checkable menu action whose state is remembered under ``key`` and applied now."""
+        on = str(self.settings.value(key, default)).lower() in ("true", "1")
+        act = QAction(text, self, checkable=True, checked=on)
+        act.toggled.connect(lambda v: (self.settings.setValue(key, v), apply(v)))
+        menu.addAction(act)
+        if on != default:
+            apply(on)
+        return act
 
     def _add(self, menu, text, ic, shortcut, slot) -> QAction:  # type: ignore[no-untyped-def]
         act = QAction(icon(ic) if ic else QIcon(), text, self)

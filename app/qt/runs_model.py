@@ -2,7 +2,9 @@
 
 Sorting and filtering happen in the model over precomputed keys (a Python ``lessThan`` in a
 proxy costs ~1 s on 10,000 rows); the view only ever sees ``rows``, a list of run ids.
-Column 0 is the chart toggle: a check box plus the run's colour swatch.
+Column 0 is the chart toggle: a check box plus the run's colour swatch. Child runs are listed
+under their parent (``app.core.nesting``); a collapsed parent hides them from ``rows`` only:
+they stay listed (``listed_ids``), charted when checked, and counted.
 """
 
 from __future__ import annotations
@@ -15,10 +17,14 @@ from PySide6.QtGui import QBrush, QColor, QFont
 
 from app.core.colors import run_color
 from app.core.columns import Column, display_value, raw_value, sort_key
+from app.core.nesting import Nesting, nest
 from tracker_sdk.entities import RunInfo, RunStatus
 
 RUN_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 SORT_ROLE = Qt.ItemDataRole.UserRole + 2
+DEPTH_ROLE = Qt.ItemDataRole.UserRole + 3  # name column: nesting depth (0 = top level)
+CHILDREN_ROLE = Qt.ItemDataRole.UserRole + 4  # name column: listed child runs
+EXPANDED_ROLE = Qt.ItemDataRole.UserRole + 5  # name column: children shown
 _Index = QModelIndex | QPersistentModelIndex
 
 STATUS_COLORS = {"RUNNING": "#2f80ed", "FINISHED": "#27ae60", "FAILED": "#e5484d",
@@ -41,6 +47,9 @@ class RunsTableModel(QAbstractTableModel):
         self.brush_ids: set[str] | None = None  # ids passing the sweep view's brushes
         self.show_deleted = False
         self.pulse = 1.0  # 0..1, animated by the view for RUNNING rows
+        self.nested = True  # children under their parent
+        self.collapsed: set[str] = set()
+        self._nesting = Nesting()
         self._sort: tuple[int, Qt.SortOrder] = (-1, Qt.SortOrder.AscendingOrder)
 
     # --- Qt model API -------------------------------------------------------------------------
@@ -81,6 +90,12 @@ class RunsTableModel(QAbstractTableModel):
         col = self.columns[c - 1]
         if role == Qt.ItemDataRole.DisplayRole:
             return display_value(run, col)
+        if col.kind == "name" and role in (DEPTH_ROLE, CHILDREN_ROLE, EXPANDED_ROLE):
+            if role == DEPTH_ROLE:
+                return self._nesting.depth.get(run.id, 0)
+            if role == CHILDREN_ROLE:
+                return self._nesting.children.get(run.id, 0)
+            return run.id not in self.collapsed
         if role == SORT_ROLE:
             return raw_value(run, col)
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -113,8 +128,64 @@ class RunsTableModel(QAbstractTableModel):
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         self._sort = (column, order)
+        self._relayout(self._arrange(self.listed_ids))
+
+    # --- nesting ------------------------------------------------------------------------------
+    @property
+    def has_children(self) -> bool:
+        """Some listed run has listed child runs (the name column keeps room for arrows)."""
+        return bool(self._nesting.children)
+
+    @property
+    def listed_ids(self) -> list[str]:
+        """Every run the table lists, in table order, including those a collapsed parent hides."""
+        return self._nesting.order
+
+    def has_listed_children(self, run_id: str) -> bool:
+        return bool(self._nesting.children.get(run_id))
+
+    def set_nested(self, on: bool) -> None:
+        """List child runs under their parent (True) or as a flat list."""
+        if on != self.nested:
+            self.nested = on
+            self._relayout(self._arrange(self.listed_ids))
+
+    def set_collapsed(self, run_id: str, collapsed: bool) -> None:
+        """Hide (or show) a parent's child runs."""
+        if collapsed == (run_id in self.collapsed):
+            return
+        (self.collapsed.add if collapsed else self.collapsed.discard)(run_id)
+        self._relayout(self._nesting.visible(self.collapsed))
+
+    def reveal(self, run_id: str) -> int:
+        """Expand the parents hiding ``run_id``; its row (-1 when not listed)."""
+        hidden_by = [p for p in self._nesting.ancestors(run_id) if p in self.collapsed]
+        if hidden_by:
+            self.collapsed.difference_update(hidden_by)
+            self._relayout(self._nesting.visible(self.collapsed))
+        return self.row_of(run_id)
+
+    def _arrange(self, ids: list[str]) -> list[str]:
+        """Sort ``ids`` (every listed run), nest them, and return the rows to show."""
+        ordered = self._ordered(ids)
+        if self.nested:
+            self._nesting = nest(ordered, {r: self.runs[r].parent_id for r in ordered})
+        else:
+            self._nesting = Nesting(order=ordered, depth=dict.fromkeys(ordered, 0))
+        return self._nesting.visible(self.collapsed)
+
+    def _relayout(self, rows: list[str]) -> None:
+        """Show ``rows`` (same or other runs) keeping the selection and current index on
+        their runs, not on their old row numbers."""
         self.layoutAboutToBeChanged.emit()
-        self.rows = self._ordered(self.rows)
+        old = self.persistentIndexList()
+        where = {rid: i for i, rid in enumerate(rows)}
+        new = []
+        for idx in old:
+            row = where.get(self.rows[idx.row()], -1) if 0 <= idx.row() < len(self.rows) else -1
+            new.append(self.index(row, idx.column()) if row >= 0 else QModelIndex())
+        self.rows = rows
+        self.changePersistentIndexList(old, new)
         self.layoutChanged.emit()
 
     # --- model state --------------------------------------------------------------------------
@@ -134,11 +205,12 @@ class RunsTableModel(QAbstractTableModel):
         except ValueError:
             return -1
 
-    def visible_runs(self) -> list[RunInfo]:
-        return [self.runs[r] for r in self.rows]
+    def listed_runs(self) -> list[RunInfo]:
+        """The runs the table lists, in its order (collapsed children included)."""
+        return [self.runs[r] for r in self.listed_ids]
 
     def checked_runs(self) -> list[RunInfo]:
-        return [self.runs[r] for r in self.rows if r in self.checked]
+        return [self.runs[r] for r in self.listed_ids if r in self.checked]
 
     def set_columns(self, columns: Sequence[Column]) -> None:
         self.beginResetModel()
@@ -164,38 +236,30 @@ class RunsTableModel(QAbstractTableModel):
         if show_deleted is not None:
             self.show_deleted = show_deleted
         self.beginResetModel()
-        self.rows = self._ordered([r.id for r in self.runs.values() if self._listed(r)])
+        self.rows = self._arrange([r.id for r in self.runs.values() if self._listed(r)])
         self.endResetModel()
 
     def apply(self, changed: Mapping[str, RunInfo], reset: bool = False) -> list[str]:
         """Merge fresh run snapshots; returns ids of runs that newly appeared in the table."""
         if reset:
             self.runs = dict(changed)
+            self.collapsed &= self.runs.keys()
             self.beginResetModel()
-            self.rows = self._ordered([r.id for r in self.runs.values() if self._listed(r)])
+            self.rows = self._arrange([r.id for r in self.runs.values() if self._listed(r)])
             self.endResetModel()
-            return list(self.rows)
+            return list(self.listed_ids)
         self.runs.update(changed)
-        new: list[str] = []
-        listed = set(self.rows)
-        for rid, run in changed.items():
-            if rid in listed:
-                if not self._listed(run):
-                    row = self.rows.index(rid)
-                    self.beginRemoveRows(QModelIndex(), row, row)
-                    del self.rows[row]
-                    self.endRemoveRows()
-                    listed.discard(rid)
-                else:
-                    row = self.rows.index(rid)
-                    self.dataChanged.emit(self.index(row, 0), self.index(row, self.columnCount() - 1))
-            elif self._listed(run):
-                new.append(rid)
-        if new:
-            # New runs go where the current sort puts them; a reset of the layout is cheap here.
-            self.layoutAboutToBeChanged.emit()
-            self.rows = self._ordered(self.rows + new)
-            self.layoutChanged.emit()
+        listed = set(self.listed_ids)
+        new = [rid for rid, run in changed.items() if rid not in listed and self._listed(run)]
+        gone = {rid for rid, run in changed.items() if rid in listed and not self._listed(run)}
+        if new or gone:
+            # New runs go where the current sort (and their parent) puts them.
+            self._relayout(self._arrange([r for r in self.listed_ids if r not in gone] + new))
+        where = {rid: i for i, rid in enumerate(self.rows)}
+        for rid in changed:
+            row = where.get(rid)
+            if row is not None and rid not in new:
+                self.dataChanged.emit(self.index(row, 0), self.index(row, self.columnCount() - 1))
         return new
 
     def _listed(self, run: RunInfo, brush: bool = True) -> bool:
@@ -231,5 +295,7 @@ class RunsTableModel(QAbstractTableModel):
             env = run.environment
             return f"{env.get('git_commit', '')} ({env.get('git_branch', '?')}){' dirty' if env.get('git_dirty') else ''}"
         if col.kind == "name":
-            return f"{run.name}\n{run.id}"
+            kids = self._nesting.children.get(run.id, 0)
+            more = f"\n{kids} child run{'s' if kids != 1 else ''}" if kids else ""
+            return f"{run.name}\n{run.id}{more}"
         return None

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.columns import Column, available_columns
+from app.qt.runs_delegate import NameDelegate
 from app.qt.runs_model import RUN_ID_ROLE, RunsTableModel
 from app.qt.theme import icon, set_style_property
 from tracker_sdk.entities import RunStatus
@@ -62,6 +63,7 @@ class RunsView(QWidget):
 
         self.table = QTableView(self)
         self.table.setModel(model)
+        self.table.setItemDelegate(NameDelegate(self.table))
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(-1, Qt.SortOrder.AscendingOrder)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -165,7 +167,7 @@ class RunsView(QWidget):
         return [self.model.rows[r] for r in rows if r < len(self.model.rows)]
 
     def select_run(self, run_id: str) -> None:
-        row = self.model.row_of(run_id)
+        row = self.model.reveal(run_id)  # a child of a collapsed parent: unfold it first
         if row >= 0:
             self.table.selectionModel().select(
                 self.model.index(row, 0),
@@ -192,8 +194,9 @@ class RunsView(QWidget):
             header.resizeSection(i, max(56, min(header.sectionSize(i) + 12, 220)))
 
     def _update_count(self, *_: object) -> None:
-        n, total = len(self.model.rows), sum(1 for r in self.model.runs.values() if not r.deleted)
-        checked = len(self.model.checked & set(self.model.rows))
+        listed = self.model.listed_ids  # a collapsed parent's children are still listed
+        n, total = len(listed), sum(1 for r in self.model.runs.values() if not r.deleted)
+        checked = len(self.model.checked & set(listed))
         self.count.setText(f"{n} of {total} runs · {checked} in charts" if n != total
                            else f"{n} runs · {checked} in charts")
 
@@ -207,6 +210,11 @@ class RunsView(QWidget):
         out = [("compare", "Compare selected runs", "compare")] if len(runs) >= 2 else []
         if any(r.parent_id in ids for r in self.model.runs.values()):
             out.append(("compare_children", "Compare this sweep's runs", "compare"))
+        parents = [i for i in ids if i in self.model.runs and self.model.has_listed_children(i)]
+        if any(p in self.model.collapsed for p in parents):
+            out.append(("expand", "Show child runs", "chevron-down"))
+        if any(p not in self.model.collapsed for p in parents):
+            out.append(("collapse", "Hide child runs", "chevron-right"))
         if len(runs) == 1:
             out += [("rename", "Rename…", "rename"), ("copy_id", "Copy run id", "copy")]
         out += [("tag", "Add tag…", "tag"), ("show_only", "Show only these in charts", "eye"),
@@ -223,16 +231,30 @@ class RunsView(QWidget):
             return
         menu = QMenu(self)
         for name, label, ic in self.actions_for(ids):
-            menu.addAction(icon(ic), label, lambda n=name: self.sig_action.emit(n, self.selected_ids()))
+            menu.addAction(icon(ic), label, lambda n=name: self._do(n, self.selected_ids()))
         menu.exec(self.table.viewport().mapToGlobal(pos))
+
+    def _do(self, action: str, ids: list[str]) -> None:
+        """Folding is this view's own business; every other action goes to the controller."""
+        if action in ("expand", "collapse"):
+            self.set_children_shown(ids, action == "expand")
+        else:
+            self.sig_action.emit(action, ids)
+
+    def set_children_shown(self, ids: Sequence[str], shown: bool) -> None:
+        """Unfold (or fold) the child runs of these parent runs; the selection stays."""
+        for rid in ids:
+            if self.model.has_listed_children(rid):
+                self.model.set_collapsed(rid, not shown)
 
     def _add_shortcuts(self) -> None:
         for keys, name in ((QKeySequence.StandardKey.Delete, "delete"), ("F2", "rename"),
-                           ("Ctrl+Shift+C", "copy_id"), ("Space", "toggle_check")):
+                           ("Ctrl+Shift+C", "copy_id"), ("Space", "toggle_check"),
+                           ("Alt+Right", "expand"), ("Alt+Left", "collapse")):
             act = QAction(self.table)
             act.setShortcut(QKeySequence(keys))
             act.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
-            act.triggered.connect(lambda _=False, n=name: self.sig_action.emit(n, self.selected_ids()))
+            act.triggered.connect(lambda _=False, n=name: self._do(n, self.selected_ids()))
             self.table.addAction(act)
         focus = QAction(self)
         focus.setShortcut(QKeySequence("Ctrl+L"))

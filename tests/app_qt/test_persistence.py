@@ -41,3 +41,36 @@ def test_state_is_remembered_across_restarts(qtbot, tmp_path):
     assert "params.depth" in [c.id for c in second.runs_model.columns]
     assert abs(second.split_main.sizes()[0] - 340) <= 10
     second.close()
+
+
+def test_nesting_and_deleted_runs_toggles_are_remembered(qtbot, tmp_path):
+    store = tmp_path / "store"
+    with tracker_sdk.init(experiment="e", name="sweep", store=store) as parent:
+        for i in range(2):
+            with tracker_sdk.init(experiment="e", name=f"trial-{i}", store=store, parent=parent.id) as run:
+                run.log({"loss": 1.0 / (i + 1)})
+    with tracker_sdk.init(experiment="e", name="gone", store=store) as run:
+        gone = run.id
+    tracker_sdk.Store(store).delete_run(gone)
+    ini = str(tmp_path / "settings.ini")
+
+    first = MainWindow(QSettings(ini, QSettings.Format.IniFormat))
+    qtbot.addWidget(first)
+    first.open_store(store)
+    qtbot.waitUntil(lambda: len(first.runs_model.rows) == 3, timeout=10_000)
+    names = [first.runs_model.runs[r].name for r in first.runs_model.rows]
+    assert names == ["sweep", "trial-1", "trial-0"]  # trials under their sweep
+    # The trials are charted by default, not the sweep run that holds them.
+    assert {first.runs_model.runs[r].name for r in first.runs_model.checked} == {"trial-0", "trial-1"}
+    first.nest_action.trigger()
+    first.deleted_action.trigger()
+    assert [first.runs_model.runs[r].name for r in first.runs_model.rows] == ["gone", "trial-1", "trial-0", "sweep"]
+    first.close()
+
+    second = MainWindow(QSettings(ini, QSettings.Format.IniFormat))
+    qtbot.addWidget(second)
+    assert not second.nest_action.isChecked() and second.deleted_action.isChecked()
+    second.open_store(store)
+    qtbot.waitUntil(lambda: len(second.runs_model.rows) == 4, timeout=10_000)
+    assert [second.runs_model.runs[r].name for r in second.runs_model.rows] == ["gone", "trial-1", "trial-0", "sweep"]
+    second.close()
