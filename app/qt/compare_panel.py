@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QLabel, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QTabWidget, QToolButton, QVBoxLayout, QWidget
 
 from app.qt.compare import CompareTableView, ImagesCompareView
 from app.qt.sweep.sweep_view import SweepView
@@ -17,6 +17,7 @@ from tracker_sdk.entities import RunInfo
 class ComparePanel(QWidget):
     sig_run_clicked = Signal(str)
     sig_brushed = Signal(object)  # set of run ids, or None
+    sig_pop_out = Signal()  # the user asks for Compare in its own window
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -29,9 +30,16 @@ class ComparePanel(QWidget):
         self.tabs.addTab(self.table, icon("table"), "Side by side")
         self.tabs.addTab(self.images, icon("image"), "Images")
         self.tabs.addTab(self.sweep, icon("chart"), "Sweep")
+        self.pop_out = QToolButton(icon=icon("export"), autoRaise=True,
+                                   toolTip="Open Compare in its own window (it stays live)")
+        self.pop_out.clicked.connect(self.sig_pop_out)
+        head = QHBoxLayout()
+        head.setContentsMargins(0, 0, 0, 0)
+        head.addWidget(self.title, 1)
+        head.addWidget(self.pop_out)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(6, 6, 6, 6)
-        lay.addWidget(self.title)
+        lay.addLayout(head)
         lay.addWidget(self.tabs, 1)
         self.table.sig_run_clicked.connect(self.sig_run_clicked)
         self.sweep.sig_run_clicked.connect(self.sig_run_clicked)

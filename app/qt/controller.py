@@ -73,8 +73,8 @@ class Controller(QObject):
         window.detail.sig_run_activated.connect(window.runs_view.select_run)
         window.compare.sig_run_clicked.connect(window.runs_view.select_run)
         window.compare.sig_brushed.connect(lambda ids: self.model.set_scope(brush=ids))
-        window.tabs.currentChanged.connect(lambda _i: self._update_sweep())
-        window.compare.tabs.currentChanged.connect(lambda _i: self._update_sweep())
+        window.tabs.currentChanged.connect(lambda _i: self.update_sweep())
+        window.compare.tabs.currentChanged.connect(lambda _i: self.update_sweep())
         self._settle = QTimer(self, interval=100)
         self._settle.timeout.connect(self._check_settled)
 
@@ -119,7 +119,7 @@ class Controller(QObject):
             self._update_charts()
             self._refresh_detail(set(r.runs))
             self.w.compare.update_runs(self.model.runs, {i: self.model.color(i) for i in self.w.compare.ids})
-            self._update_sweep()
+            self.update_sweep()
         if r.artifacts_changed:
             self.w.artifacts.refresh()
         self.w.set_live_status(r)
@@ -128,13 +128,13 @@ class Controller(QObject):
         self._filter = text
         if not text:
             self.model.set_scope(match=None)
-            self._update_sweep()
+            self.update_sweep()
             return
 
         def done(ids: list[str]) -> None:
             if self._filter == text:
                 self.model.set_scope(match=set(ids))
-                self._update_sweep()
+                self.update_sweep()
 
         self.session.call(lambda st: [r.id for r in st.search_runs(filter=text, include_deleted=True)], done,
                           lambda e: self.w.runs_view.show_filter_error(str(getattr(e, "message", e)),
@@ -143,12 +143,13 @@ class Controller(QObject):
     def set_experiment(self, name: str | None) -> None:
         self.model.set_scope(experiment=name, brush=None)
         self._update_charts()
-        self._update_sweep()
+        self.update_sweep()
 
-    def _update_sweep(self) -> None:
-        """The sweep views follow the table's scope, but only while someone looks at them."""
+    def update_sweep(self) -> None:
+        """The sweep views follow the table's scope, but only while someone looks at them
+        (in the Compare tab or in Compare's own window)."""
         c = self.w.compare
-        if self.w.tabs.currentWidget() is c and c.tabs.currentWidget() is c.sweep:
+        if c.isVisible() and c.tabs.currentWidget() is c.sweep:
             c.set_sweep_runs(self.model.scoped_runs())
 
     # --- charts -------------------------------------------------------------------------------

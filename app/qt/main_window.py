@@ -31,6 +31,7 @@ from app.core.live import Refresh
 from app.qt.artifacts_view import ArtifactsView
 from app.qt.charts.panel import ChartsView
 from app.qt.compare_panel import ComparePanel
+from app.qt.compare_window import CompareDock
 from app.qt.controller import Controller
 from app.qt.export_actions import add_export_actions
 from app.qt.run_detail import RunDetailView
@@ -44,6 +45,10 @@ from tracker_sdk.entities import Experiment, RunInfo
 
 MAX_RECENT = 8
 ALL = None  # experiments list entry for "all experiments"
+
+
+#: Runs side by side at most (one column each); the sweep views take thousands.
+MAX_SIDE_BY_SIDE = 200
 
 
 class MainWindow(QMainWindow):
@@ -64,6 +69,8 @@ class MainWindow(QMainWindow):
         self.welcome = WelcomePage()
         self._build_layout()
         self.controller = Controller(self)
+        self.compare_dock = CompareDock(self.tabs, self.compare, self.settings, self.controller.update_sweep)
+        self.compare.sig_pop_out.connect(self.compare_dock.pop_out)
         self._build_actions()
         self.welcome.sig_open_requested.connect(self.choose_store)
         self.welcome.sig_demo_requested.connect(self.create_demo)
@@ -184,6 +191,9 @@ class MainWindow(QMainWindow):
         runs = bar.addMenu("&Runs")
         self._compare_action = self._add(runs, "Compare selected", "compare", "Ctrl+D",
                                          lambda: self.controller.run_action("compare", self.runs_view.selected_ids()))
+        self._add(runs, "Compare all listed runs", "compare", "Ctrl+Shift+D", self.compare_listed)
+        self._add(runs, "Compare in its own window", None, None, self.compare_dock.pop_out)
+        runs.addSeparator()
         for name, label, ic in (("rename", "Rename…", "rename"),
                                 ("tag", "Add tag…", "tag"), ("copy_id", "Copy run id", "copy"),
                                 ("delete", "Delete", "delete"), ("restore", "Restore", "restore")):
@@ -294,7 +304,18 @@ class MainWindow(QMainWindow):
         colors = {r.id: self.runs_model.color(r.id) for r in runs}
         self.compare.set_compare(runs, colors, self.session.store, self.session.worker)
         self.compare.tabs.setCurrentWidget(self.compare.table)
-        self.tabs.setCurrentWidget(self.compare)
+        self.compare_dock.show()
+
+    def compare_listed(self) -> None:
+        """Compare what the table lists now (a filter result, an experiment, a sweep)."""
+        runs = self.runs_model.listed_runs()
+        if len(runs) > MAX_SIDE_BY_SIDE:
+            self.statusBar().showMessage(
+                f"Comparing the first {MAX_SIDE_BY_SIDE} of {len(runs)} listed runs side by side; "
+                "the Sweep tab shows them all", 8000)
+            runs = runs[:MAX_SIDE_BY_SIDE]
+        if runs:
+            self.show_compare(runs)
 
     def set_live_status(self, r: Refresh) -> None:
         self._last_update = time.time()
@@ -362,6 +383,7 @@ class MainWindow(QMainWindow):
             if answer != QMessageBox.StandardButton.Discard:
                 event.ignore()
                 return
+        self.compare_dock.dock()  # remembers its window's geometry
         self.save_settings()
         self.artifacts.shutdown()
         self.session.shutdown()

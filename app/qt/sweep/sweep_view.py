@@ -107,6 +107,10 @@ class SweepView(QWidget):
             return
         self._rebuild()
 
+    def shown_runs(self) -> list[RunInfo]:
+        """The runs the sweep views were last given."""
+        return list(self._runs)
+
     def showEvent(self, ev) -> None:  # noqa: N802
         super().showEvent(ev)
         if self._dirty:
