@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import atexit
 import os
-import signal
 import socket
 import sys
 import threading
@@ -15,6 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from tracker_sdk import termination
 from tracker_sdk.errors import RunStateError, ValidationError
 from tracker_sdk.reader import Store
 from tracker_sdk.run import Run
@@ -229,6 +229,7 @@ def _finish_all(status: str) -> None:
 
 
 def _on_exit() -> None:
+    termination.wait_for_helper()  # a SIGTERM is being handled: it ends the process
     _finish_all(_exit_status)
     for w in list(_writers.values()):
         w.close(timeout=30.0)
@@ -243,17 +244,15 @@ def _excepthook(exc_type, exc, tb):  # type: ignore[no-untyped-def]
 _previous_excepthook = sys.excepthook
 
 
-def _on_sigterm(signum: int, frame: Any) -> None:
-    deadline = time.monotonic() + 30.0
+def _finish_on_sigterm(deadline: float) -> None:
+    """On the SIGTERM helper thread: every run KILLED, everything queued written."""
     _finish_all("KILLED")
-    # Also wait for what runs finished just before (their finish() may be the very call this
-    # signal interrupted, waiting for its last write): the process ends right after this.
+    # Also wait for what runs finished just before (their finish() may still be waiting for
+    # its last write on the main thread): the process ends right after this.
     with _lock:
         writers = list(_writers.values())
     for w in writers:
         w.flush(timeout=max(0.1, deadline - time.monotonic()))
-    signal.signal(signum, signal.SIG_DFL)
-    os.kill(os.getpid(), signum)  # die of SIGTERM as the caller expects
 
 
 def _install_exit_hooks() -> None:
@@ -269,9 +268,4 @@ def _install_exit_hooks() -> None:
     atexit.register(_on_exit)
     _previous_excepthook = sys.excepthook
     sys.excepthook = _excepthook
-    if threading.current_thread() is threading.main_thread():
-        try:
-            if signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, None):
-                signal.signal(signal.SIGTERM, _on_sigterm)
-        except (ValueError, OSError):
-            pass
+    termination.install(_finish_on_sigterm)

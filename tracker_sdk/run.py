@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tracker_sdk import termination
 from tracker_sdk.errors import ParamConflictError, RunStateError, ValidationError
 from tracker_sdk.validation import check_key, check_metric_value, check_params, check_tags
 from tracker_sdk.writer import ENV, FINISH, M, MAX_PENDING, NOTE, PARAMS, TAGS, TOUCH
@@ -71,8 +72,8 @@ class Run:
             data: ``{"train/loss": 0.31, "train/acc": 0.9}``; numbers, NumPy scalars or 0-d tensors.
             step: an int; several values at one step are all kept.
         """
-        if self._finished:
-            raise RunStateError(f"run {self.name!r} has finished; start another with tracker_sdk.init()")
+        if self._finished and not self._accepting():
+            return
         if type(data) is not dict:
             if not isinstance(data, Mapping):
                 raise ValidationError(f"run.log takes a dict of metrics, got {type(data).__name__}")
@@ -110,7 +111,8 @@ class Run:
     # --- params, tags, note -------------------------------------------------------------------
     def log_params(self, params: Mapping[str, Any]) -> None:
         """Record parameters (nested dicts flatten to dotted keys). Params are immutable."""
-        self._check_open()
+        if not self._accepting():
+            return
         flat = check_params(params)
         new = {}
         for k, v in flat.items():
@@ -130,7 +132,8 @@ class Run:
 
     def set_tags(self, tags: Mapping[str, Any]) -> None:
         """Set tags (they may be overwritten later, unlike params)."""
-        self._check_open()
+        if not self._accepting():
+            return
         self._queue.append((TAGS, self._state, check_tags(tags)))
 
     def set_tag(self, key: str, value: Any) -> None:
@@ -228,9 +231,14 @@ class Run:
                 RuntimeWarning, stacklevel=2)
         return ok
 
-    def _check_open(self) -> None:
-        if self._finished:
-            raise RunStateError(f"run {self.name!r} has finished; start another with tracker_sdk.init()")
+    def _accepting(self) -> bool:
+        """True while the run takes data. After finish() it refuses loudly, except when a
+        SIGTERM finished it: the loop may log on until the process ends, and that is dropped."""
+        if not self._finished:
+            return True
+        if termination.terminating:
+            return False
+        raise RunStateError(f"run {self.name!r} has finished; start another with tracker_sdk.init()")
 
     def __enter__(self) -> Run:
         return self

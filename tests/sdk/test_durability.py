@@ -207,7 +207,9 @@ run.finish()
     child.proc.send_signal(signal.SIGTERM)
     assert child.wait(timeout=20) == -signal.SIGTERM, child.finish_output()
     info = open_store(store_path).get_run(rid)
-    assert info.status is RunStatus.KILLED
+    # The script had reached finish(): the run ends FINISHED, or KILLED when the signal came
+    # first; either way it is not left RUNNING and nothing logged is lost.
+    assert info.status in (RunStatus.FINISHED, RunStatus.KILLED)
     _assert_contiguous(_steps(open_store, store_path, rid))
     assert info.metrics["x"].count == 1000
 
@@ -240,3 +242,30 @@ run.finish()
     info = open_store(store_path).get_run(rid)
     assert info.status in (RunStatus.FINISHED, RunStatus.KILLED)
     assert info.metrics["x"].count == 1000
+
+
+def test_sigterm_landing_anywhere_in_a_busy_loop_ends_the_run_and_the_process(store_path: Path, spawn,
+                                                                               open_store) -> None:
+    """SIGTERM while the loop logs and flushes flat out: the signal lands inside the SDK's own
+    calls (a lock held in ``flush()``), which must neither hang the process nor raise into
+    the loop while the run is written."""
+    child = spawn(START + """
+print("looping", flush=True)
+i = 0
+while True:  # most of the time inside flush(), holding the locks of its events
+    run.log({"x": float(i)})
+    i += 1
+    run.flush(timeout=0)
+""", _env(store_path))
+    rid = _run_id(child)
+    child.wait_for_line("looping")
+    before = open_store(store_path)
+    wait_until(lambda: "x" in before.get_run(rid).metrics, timeout=10)  # deep in the loop
+    child.proc.send_signal(signal.SIGTERM)
+    # Waiting in the handler for the writer, while the interrupted flush() held a lock the
+    # writer needs, used to hang until the 30 s deadline (or for good).
+    assert child.wait(timeout=20) == -signal.SIGTERM, child.finish_output()
+    assert "Traceback" not in child.stderr, child.stderr
+    info = open_store(store_path).get_run(rid)
+    assert info.status is RunStatus.KILLED
+    _assert_contiguous(_steps(open_store, store_path, rid))
