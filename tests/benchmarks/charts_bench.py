@@ -105,8 +105,9 @@ def measure(args) -> dict:
 
     app = QApplication.instance() or QApplication(sys.argv)
     raw = args.raw == "on"
+    outliers = ChartSettings().ignore_outliers if args.outliers == "default" else args.outliers == "on"
     view = ChartsView(settings=ChartSettings(smoothing=args.smoothing, columns=args.columns,
-                                             show_raw=raw))
+                                             show_raw=raw, ignore_outliers=outliers))
     view.resize(args.width, args.height)
     view.show()
     data = make_data(args.runs, args.points)
@@ -145,6 +146,7 @@ def measure(args) -> dict:
             cpus.append(time.process_time() - c)
     return {
         "raw": "off" if not raw or args.smoothing == 0 else "on",
+        "outliers": "on" if outliers else "off",
         "pixels": int(plot.vb.width()),
         "first_wall": first_wall, "first_cpu": first_cpu, "drawn": drawn,
         "walls": walls, "cpus": cpus,
@@ -157,7 +159,8 @@ def report(args, r: dict) -> None:
     ms = 1e3
     walls, cpus = r["walls"], r["cpus"]
     print(f"runs={args.runs} points={args.points} panel={r['pixels']}px wide "
-          f"(columns={args.columns}) smoothing={args.smoothing} raw={r['raw']}")
+          f"(columns={args.columns}) smoothing={args.smoothing} raw={r['raw']} "
+          f"ignore_outliers={r['outliers']}")
     print(f"  first draw (set_series -> painted): {r['first_wall'] * ms:.0f} ms wall, "
           f"{r['first_cpu'] * ms:.0f} ms CPU   [target <= 2000 ms]")
     print(f"  points drawn at full view: {r['drawn']:,}")
@@ -187,6 +190,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--raw", choices=("both", "on", "off"), default="both")
     p.add_argument("--no-raw", action="store_true", help="same as --raw off")
     p.add_argument("--rounds", type=int, default=3, help="repeats of the 20 pan/zoom steps")
+    p.add_argument("--outliers", choices=("default", "on", "off"), default="default",
+                   help="ignore outliers (y axis from the 5-95%% percentiles); default: the app's")
     p.add_argument("--width", type=int, default=1400)
     p.add_argument("--height", type=int, default=900)
     p.add_argument("--json", action="store_true", help=argparse.SUPPRESS)  # child mode
@@ -200,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"load average at the start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     for raw in (("on", "off") if args.raw == "both" else (args.raw,)):
         child = [sys.executable, os.path.abspath(__file__), "--json", "--raw", raw]
-        for name in ("runs", "points", "columns", "smoothing", "rounds", "width", "height"):
+        for name in ("runs", "points", "columns", "smoothing", "rounds", "width", "height", "outliers"):
             child += [f"--{name}", str(getattr(args, name))]
         proc = subprocess.run(child, capture_output=True, text=True, check=False)
         if proc.returncode != 0:

@@ -23,8 +23,9 @@ from app.qt.charts.series import Display, decimate_many
 RAW_MIX = 0.3
 #: Up to this many runs, curves are drawn thicker and antialiased (cheap when few).
 FEW_RUNS = 10
-#: Values pooled per panel for the ignore-outliers percentiles (a strided sample).
-OUTLIER_SAMPLE = 400_000
+#: Values pooled per panel for the ignore-outliers percentiles (a strided sample: 100k
+#: estimate a 5th/95th percentile to well under a pixel, in ~5 ms instead of ~18 for 400k).
+OUTLIER_SAMPLE = 100_000
 #: Idle time after the last redraw before the curve layers are cached as pixmaps.
 CACHE_AFTER_IDLE_MS = 300
 
