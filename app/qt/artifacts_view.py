@@ -144,7 +144,8 @@ class ArtifactsView(QWidget):
                                tip="Open with the system's default application")
         self.copy_action = act("Copy path", "copy", self.copy_path, "Ctrl+Shift+C",
                                "Copy the file's full path")
-        self.save_action = act("Save as…", "export", self.save_as, "Ctrl+Shift+S",
+        # Ctrl+S, not Ctrl+Shift+S: that one saves the window's view (Views menu).
+        self.save_action = act("Save as…", "export", self.save_as, QKeySequence.StandardKey.Save,
                                "Save a copy of the file elsewhere")
         self.refresh_action = act("Refresh", "refresh", self.refresh, QKeySequence.StandardKey.Refresh,
                                   "Reload the list and the preview")

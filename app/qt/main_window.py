@@ -32,6 +32,7 @@ from app.qt.artifacts_view import ArtifactsView
 from app.qt.charts.panel import ChartsView
 from app.qt.compare_panel import ComparePanel
 from app.qt.compare_window import CompareDock
+from app.qt.help_menu import build_help_menu
 from app.qt.controller import Controller
 from app.qt.export_actions import add_export_actions
 from app.qt.run_detail import RunDetailView
@@ -168,11 +169,12 @@ class MainWindow(QMainWindow):
         redo.setShortcut(QKeySequence.StandardKey.Redo)
         edit.addActions([undo, redo])
         edit.addSeparator()
-        self._add(edit, "Filter runs", "filter", "Ctrl+L",
-                  lambda: (self.runs_view.filter.setFocus(), self.runs_view.filter.selectAll()))
+        self._add(edit, "Filter runs", "filter", "Ctrl+L", self.runs_view.focus_filter)
         view = bar.addMenu("&View")
         self._refresh_action = self._add(view, "Refresh", "refresh", QKeySequence.StandardKey.Refresh,
-                                         self.session.refresh)
+                                         self.refresh)
+        # One F5 for the window (the artifacts pane's own would make the key ambiguous there).
+        self.artifacts.refresh_action.setShortcuts([])
         for i, name in enumerate(("Charts", "Run", "Artifacts", "Compare")):
             self._add(view, name, None, f"Ctrl+{i + 1}", lambda _=False, i=i: self.tabs.setCurrentIndex(i))
         view.addSeparator()
@@ -201,6 +203,7 @@ class MainWindow(QMainWindow):
                       lambda _=False, n=name: self.controller.run_action(n, self.runs_view.selected_ids()))
         self.views_menu = ViewsMenu(self)
         bar.addMenu(self.views_menu)
+        bar.addMenu(build_help_menu(self))
         tb = self.addToolBar("Main")
         tb.setObjectName("MainToolBar")
         tb.setMovable(False)
@@ -305,6 +308,11 @@ class MainWindow(QMainWindow):
         self.compare.set_compare(runs, colors, self.session.store, self.session.worker)
         self.compare.tabs.setCurrentWidget(self.compare.table)
         self.compare_dock.show()
+
+    def refresh(self) -> None:
+        """Re-read the store now, and the artifact list shown."""
+        self.session.refresh()
+        self.artifacts.refresh()
 
     def compare_listed(self) -> None:
         """Compare what the table lists now (a filter result, an experiment, a sweep)."""

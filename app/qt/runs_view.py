@@ -256,10 +256,12 @@ class RunsView(QWidget):
             act.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
             act.triggered.connect(lambda _=False, n=name: self._do(n, self.selected_ids()))
             self.table.addAction(act)
-        focus = QAction(self)
-        focus.setShortcut(QKeySequence("Ctrl+L"))
-        focus.triggered.connect(lambda: (self.filter.setFocus(), self.filter.selectAll()))
-        self.addAction(focus)
+
+    def focus_filter(self) -> None:
+        """Ctrl+L (the window's Edit menu owns the shortcut: two window-wide actions on one
+        key would make Qt fire neither)."""
+        self.filter.setFocus()
+        self.filter.selectAll()
 
     def _tick_pulse(self) -> None:
         running = [i for i, r in enumerate(self.model.rows)
