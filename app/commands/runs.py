@@ -22,6 +22,7 @@ from app.commands.common import (
     short_id,
     status_text,
 )
+from app.core.nesting import nest
 
 if TYPE_CHECKING:
     from tracker_sdk import RunInfo
@@ -87,21 +88,11 @@ def _tree_order(runs: list[RunInfo]) -> list[tuple[RunInfo, int]]:
     """Children right under their parent (oldest child first, as the sweep ran); parents and
     lone runs keep the store's order. A child whose parent is not listed stays top level."""
     ids = {r.id for r in runs}
-    children: dict[str, list[RunInfo]] = {}
-    for r in runs:
-        if r.parent_id in ids:
-            children.setdefault(r.parent_id, []).append(r)
-    out: list[tuple[RunInfo, int]] = []
-
-    def visit(run: RunInfo, depth: int) -> None:
-        out.append((run, depth))
-        for child in sorted(children.get(run.id, []), key=lambda c: c.start_time):
-            visit(child, depth + 1)
-
-    for r in runs:
-        if r.parent_id not in ids:
-            visit(r, 0)
-    return out
+    top = [r for r in runs if r.parent_id not in ids]
+    kids = sorted((r for r in runs if r.parent_id in ids), key=lambda r: r.start_time)
+    by_id = {r.id: r for r in runs}
+    n = nest([r.id for r in top + kids], {r.id: r.parent_id for r in runs})
+    return [(by_id[rid], n.depth[rid]) for rid in n.order]
 
 
 def _caption(runs: list[RunInfo], path: Any) -> str:
