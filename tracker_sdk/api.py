@@ -30,6 +30,25 @@ _writers: dict[Path, Writer] = {}
 _stores: dict[Path, Store] = {}
 _exit_status = "FINISHED"
 _hooks_installed = False
+#: Stores and writers a forked process inherited: kept referenced, never closed there (closing a
+#: parent's SQLite connection in the child may checkpoint or delete the WAL under the parent).
+_inherited: list[Any] = []
+
+
+def _after_fork_in_child() -> None:
+    """A forked process starts its own runs with fresh connections and a writer thread of its
+    own; the runs it inherited stay the parent's (logging into them here warns once, drops)."""
+    global _lock
+    _lock = threading.RLock()  # another thread may have held it at the fork
+    _inherited.extend([*_stores.values(), *_writers.values()])
+    _stores.clear()
+    _writers.clear()
+    for run in _active:
+        run._orphan()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def init(experiment: str | None = None, name: str | None = None, config: Mapping[str, Any] | None = None,

@@ -47,6 +47,7 @@ class Run:
         self._monitor: Any = None
         self._capture: threading.Thread | None = None
         self._finish_lock = threading.RLock()
+        self._orphaned = False  # inherited by a forked process: see _orphan()
 
     def __repr__(self) -> str:
         return f"<Run {self.name!r} id={self.id} experiment={self.experiment!r}>"
@@ -193,6 +194,8 @@ class Run:
     # --- lifecycle ----------------------------------------------------------------------------
     def flush(self, timeout: float | None = None) -> bool:
         """Block until everything logged so far (and the captured environment) is in the store."""
+        if self._orphaned:
+            return False
         if self._capture is not None:
             self._capture.join(timeout=5.0)
         return self._writer.flush(timeout)
@@ -206,10 +209,13 @@ class Run:
         status = str(status).upper()
         if status not in _STATUSES:
             raise ValidationError(f"status must be one of {', '.join(_STATUSES)}, got {status!r}")
-        # The SIGTERM handler calls finish() on the main thread, possibly while the main thread
-        # is already in here (waiting for the environment capture or for the last write): the
-        # lock is re-entrant, and a second call still waits for the writer before returning,
-        # since the handler ends the process right after.
+        if self._orphaned:  # the parent process finishes it, not this forked one
+            self._finished = True
+            return False
+        # The SIGTERM helper thread calls finish() too, possibly while the main thread is in
+        # here (waiting for the environment capture or for the last write): the lock makes
+        # them take turns, and the second call still waits for the writer before returning,
+        # since the process ends right after.
         with self._finish_lock:
             first = not self._finished
             if first:
@@ -230,6 +236,13 @@ class Run:
                 f" ({self._writer.last_error}); {'all' if ok else 'not all'} points were written",
                 RuntimeWarning, stacklevel=2)
         return ok
+
+    def _orphan(self) -> None:
+        """In a process forked after init(): the writer thread did not survive the fork and
+        the store's connections belong to the parent, so nothing logged here can be written.
+        Logging goes on without error (a DataLoader worker must not crash) and warns once."""
+        self._orphaned = True
+        self._queue = _ForkedSink(self.name)
 
     def _accepting(self) -> bool:
         """True while the run takes data. After finish() it refuses loudly, except when a
@@ -260,3 +273,22 @@ def _as_step(step: Any) -> int:
     if as_int != step:
         raise ValidationError(f"step must be a whole number, got {step!r}")
     return as_int
+
+
+class _ForkedSink:
+    """The queue of a run inherited through fork(): drops what is logged, warning once."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.warned = False
+
+    def __len__(self) -> int:
+        return 0
+
+    def append(self, _item: object) -> None:
+        if not self.warned:
+            self.warned = True
+            warnings.warn(
+                f"runwatch: run {self.name!r} was started before this process was forked; what this "
+                "process logs into it is not written. Start a run in this process instead, e.g. "
+                "tracker_sdk.init(parent=<the run's id>)", RuntimeWarning, stacklevel=3)

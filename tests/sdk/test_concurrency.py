@@ -122,3 +122,61 @@ run.finish()
     assert values.tolist() == [float(i) for i in range(3000)]
     assert seen_counts == sorted(seen_counts) and seen_counts[-1] == 3000
     assert len(seen_counts) > 1  # it did see the run grow, not only the end
+
+
+FORK_CHILD = """
+import json, multiprocessing as mp, warnings
+import tracker_sdk
+
+def worker(parent_id, i):
+    # Logging into the inherited run: dropped with one warning, never an exception.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        tracker_sdk.log({"from_worker": 1.0})
+        tracker_sdk.log({"from_worker": 2.0})
+    # A run of its own: written with the worker's own connections and writer thread.
+    with tracker_sdk.init(name=f"worker-{i}", parent=parent_id) as run:
+        for step in range(200):
+            run.log({"x": float(step)})
+    return [str(w.message) for w in caught]
+
+if __name__ == "__main__":
+    run = tracker_sdk.init(name="parent")
+    for step in range(50):
+        run.log({"p": float(step)})
+    run.flush()
+    with mp.get_context("fork").Pool(2, maxtasksperchild=1) as pool:  # a fresh process per task
+        caught = pool.starmap(worker, [(run.id, i) for i in range(4)])
+    run.log({"p": 50.0})  # the parent's run is still its own, and still open
+    run.finish()
+    print(json.dumps({"id": run.id, "caught": caught}), flush=True)
+"""
+
+
+def test_forked_workers_start_their_own_runs_and_leave_the_parents_alone(tmp_path: Path, spawn) -> None:
+    import json
+    import sqlite3
+
+    store = tmp_path / "store"
+    child = spawn(FORK_CHILD, {"RUNWATCH_HOME": str(store)})
+    assert child.wait(timeout=120) == 0, child.finish_output()
+    out = json.loads(child.lines[-1])
+    for caught in out["caught"]:
+        assert len(caught) == 1 and "forked" in caught[0] and "init(parent=" in caught[0]
+    reader = tracker_sdk.Store(store)
+    try:
+        parent = reader.get_run(out["id"])
+        assert parent.status is RunStatus.FINISHED and set(parent.metrics) == {"p"}
+        assert parent.metrics["p"].count == 51  # nothing of the workers', nothing lost
+        workers = reader.search_runs(filter="attributes.name LIKE 'worker-%'")
+        assert len(workers) == 4
+        for w in workers:
+            assert w.parent_id == parent.id and w.status is RunStatus.FINISHED
+            assert w.metrics["x"].count == 200
+    finally:
+        reader.close()
+    db = sqlite3.connect(store / "runwatch.db")
+    try:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    finally:
+        db.close()
