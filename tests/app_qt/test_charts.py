@@ -11,6 +11,7 @@ from PySide6.QtCore import QPointF, Qt
 from app.core.chart_settings import COLUMNS_AUTO, ChartSettings
 from app.core.smoothing import ema_debiased
 from app.qt.charts import ChartsView
+from app.qt.charts.plot import FEW_RUNS
 from app.qt.charts.series import Series, decimate_many
 
 T0 = 1_700_000_000_000
@@ -189,6 +190,35 @@ def test_spike_in_a_million_points_survives_decimation_and_zoom(view):
         assert y.max() == 1000.0 and x[np.argmax(y)] == spike_at, (lo, hi)
     plot.setXRange(0, 100_000, padding=0)  # spike outside the view: not drawn
     assert plot.drawn("r1")[1].max() < 1000.0
+
+
+def test_many_faint_raw_curves_are_drawn_coarser_but_keep_their_spikes(view):
+    """Past FEW_RUNS runs the faint raw curves are decimated per two pixel columns: half the
+    points to draw on every pan and zoom, and still every raw spike."""
+    n = 200_000
+    steps = np.arange(n, dtype=np.int64)
+    runs = [(f"r{i}", f"run-{i}", "#4e79a7", T0) for i in range(FEW_RUNS + 1)]
+    view.set_settings(ChartSettings(smoothing=0.9, ignore_outliers=False))
+    view.set_runs(runs)
+    view.set_keys(["k"])
+    rng = np.random.default_rng(5)
+    spikes = {}
+    for i, (rid, *_rest) in enumerate(runs):
+        values = rng.standard_normal(n)
+        spikes[rid] = int(rng.integers(0, n))
+        values[spikes[rid]] = 50.0 + i
+        view.set_series(rid, "k", steps, values, T0 + steps)
+    view.redraw_now()
+    plot = view.plot("k")
+    for rid, at in spikes.items():
+        x_raw, y_raw = plot.drawn(rid, raw=True)
+        x_main, _ = plot.drawn(rid)
+        assert x_raw.size < 0.7 * x_main.size  # coarser...
+        assert x_raw[np.argmax(y_raw)] == at  # ...and the spike is there
+    view.set_runs(runs[:FEW_RUNS])  # few runs: raw curves at full resolution again
+    view.redraw_now()
+    x_raw, _ = plot.drawn("r0", raw=True)
+    assert x_raw.size > 0.8 * plot.drawn("r0")[0].size
 
 
 def _column_extremes(x, y, x_range, pixels):
