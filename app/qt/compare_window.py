@@ -67,12 +67,7 @@ class CompareDock:
         if self.window is not None:
             self.raise_window()
             return
-        index = self.tabs.indexOf(self.panel)
-        current = self.tabs.currentIndex() == index
-        self.tabs.removeTab(index)
-        self.tabs.insertTab(index, self.placeholder, icon("compare"), "Compare")
-        if current:
-            self.tabs.setCurrentIndex(index)
+        self._swap_page(self.panel, self.placeholder)
         self.window = CompareWindow(self.tabs.window())
         geometry = self.settings.value(GEOMETRY_KEY)
         if isinstance(geometry, QByteArray) and not geometry.isEmpty():
@@ -83,6 +78,15 @@ class CompareDock:
         self.window.sig_closed.connect(self.dock)
         self.window.show()
         self._on_moved()
+
+    def _swap_page(self, old: QWidget, new: QWidget) -> None:
+        """Put ``new`` in the tab that holds ``old``, keeping it current if it was."""
+        index = self.tabs.indexOf(old)
+        current = self.tabs.currentIndex() == index
+        self.tabs.removeTab(index)
+        self.tabs.insertTab(index, new, icon("compare"), "Compare")
+        if current:
+            self.tabs.setCurrentIndex(index)
 
     def raise_window(self) -> None:
         if self.window is not None:
@@ -96,12 +100,7 @@ class CompareDock:
         if window is None:
             return
         self.settings.setValue(GEOMETRY_KEY, window.saveGeometry())
-        index = self.tabs.indexOf(self.placeholder)
-        current = self.tabs.currentIndex() == index
-        self.tabs.removeTab(index)
-        self.tabs.insertTab(index, self.panel, icon("compare"), "Compare")
-        if current:
-            self.tabs.setCurrentIndex(index)
+        self._swap_page(self.placeholder, self.panel)
         window.sig_closed.disconnect(self.dock)
         window.hide()  # (not close(): this may run inside the window's own closeEvent)
         window.deleteLater()
