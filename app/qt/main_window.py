@@ -180,6 +180,8 @@ class MainWindow(QMainWindow):
         view.addSeparator()
         self.nest_action = self._toggle(view, "Nest child runs under their parent", "runs/nested", True,
                                         self.runs_model.set_nested)
+        self._add(view, "Fold all sweeps", None, None, lambda: self.runs_model.set_all_collapsed(True))
+        self._add(view, "Unfold all sweeps", None, None, lambda: self.runs_model.set_all_collapsed(False))
         self.deleted_action = self._toggle(view, "Show deleted runs", "runs/show_deleted", False,
                                            lambda on: self.runs_model.set_scope(show_deleted=on))
         view.addSeparator()

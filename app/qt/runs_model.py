@@ -157,6 +157,11 @@ class RunsTableModel(QAbstractTableModel):
         (self.collapsed.add if collapsed else self.collapsed.discard)(run_id)
         self._relayout(self._nesting.visible(self.collapsed))
 
+    def set_all_collapsed(self, collapsed: bool) -> None:
+        """Fold (or unfold) every parent run the table lists."""
+        self.collapsed = set(self._nesting.children) if collapsed else set()
+        self._relayout(self._nesting.visible(self.collapsed))
+
     def reveal(self, run_id: str) -> int:
         """Expand the parents hiding ``run_id``; its row (-1 when not listed)."""
         hidden_by = [p for p in self._nesting.ancestors(run_id) if p in self.collapsed]

@@ -148,6 +148,10 @@ def test_collapsing_a_parent_hides_its_children_but_keeps_them_charted(qtbot):
                                   start_time=1400, end_time=None, parent_id="sweep")}) == ["t4"]
     assert m.rows == ["solo", "sweep"] and name_cell(m, "sweep").data(CHILDREN_ROLE) == 4
     assert m.reveal("t2") == m.rows.index("t2") and m.rows == ["solo", "sweep", "t4", "t3", "t2", "t1"]
+    m.set_all_collapsed(True)
+    assert m.rows == ["solo", "sweep"]
+    m.set_all_collapsed(False)
+    assert len(m.rows) == 6
 
 
 def test_a_click_on_the_arrow_folds_and_the_selection_stays_on_its_run(qtbot):
