@@ -110,3 +110,38 @@ def test_ctrl_l_reaches_the_filter_bar(window, qtbot, tmp_path):
     window.runs_view.table.setFocus()
     qtbot.keyClick(window.runs_view.table, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(lambda: window.runs_view.filter.hasFocus())
+
+
+def test_runs_table_keys_act_on_the_selected_runs(window, qtbot, tmp_path):
+    from PySide6.QtCore import Qt
+
+    store = tmp_path / "store"
+    with tracker_sdk.init(store=store, name="sweep") as parent:
+        for i in range(2):
+            with tracker_sdk.init(store=store, name=f"t{i}", parent=parent.id) as run:
+                run.log({"x": 1.0})
+    window.open_store(store)
+    m = window.runs_model
+    qtbot.waitUntil(lambda: len(m.rows) == 3, timeout=10_000)
+    window.show()
+    with qtbot.waitActive(window):
+        window.activateWindow()
+    table = window.runs_view.table
+    table.setFocus()
+
+    def names(ids):
+        return [m.runs[r].name for r in ids]
+
+    assert names(m.rows) == ["sweep", "t1", "t0"] and set(names(m.checked)) == {"t0", "t1"}
+    window.runs_view.select_run(m.rows[1])
+    qtbot.keyClick(table, Qt.Key.Key_Space)  # out of the charts
+    assert set(names(m.checked)) == {"t0"}
+    window.runs_view.select_run(m.rows[0])
+    qtbot.keyClick(table, Qt.Key.Key_Left, Qt.KeyboardModifier.AltModifier)  # fold the sweep
+    assert names(m.rows) == ["sweep"]
+    qtbot.keyClick(table, Qt.Key.Key_Right, Qt.KeyboardModifier.AltModifier)
+    assert names(m.rows) == ["sweep", "t1", "t0"]
+    qtbot.keyClick(table, Qt.Key.Key_Delete)  # soft delete, undoable
+    qtbot.waitUntil(lambda: names(m.rows) == ["t1", "t0"], timeout=10_000)
+    qtbot.keyClick(table, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: names(m.rows) == ["sweep", "t1", "t0"], timeout=10_000)
