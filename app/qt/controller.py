@@ -239,7 +239,8 @@ class Controller(QObject):
         elif name == "compare":
             self.w.show_compare(runs)
         elif name == "compare_children":
-            kids = [r for r in self.model.runs.values() if r.parent_id in ids and not r.deleted]
+            chosen = set(ids)
+            kids = [r for r in self.model.runs.values() if r.parent_id in chosen and not r.deleted]
             self.w.show_compare(sorted(kids, key=lambda r: r.start_time))
 
     def _on_tags_edited(self, run_id: str, new: dict, removed: list) -> None:

@@ -208,7 +208,8 @@ class RunsView(QWidget):
         """(action, label, icon) available for these runs."""
         runs = [self.model.runs[i] for i in ids if i in self.model.runs]
         out = [("compare", "Compare selected runs", "compare")] if len(runs) >= 2 else []
-        if any(r.parent_id in ids for r in self.model.runs.values()):
+        chosen = set(ids)  # (a list would make this O(runs × selected): 10^8 for select-all)
+        if any(r.parent_id in chosen for r in self.model.runs.values()):
             out.append(("compare_children", "Compare this sweep's runs", "compare"))
         parents = [i for i in ids if i in self.model.runs and self.model.has_listed_children(i)]
         if any(p in self.model.collapsed for p in parents):
