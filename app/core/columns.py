@@ -11,9 +11,9 @@ from typing import Any
 from app.core.formatting import human_duration as format_duration
 from tracker_sdk.entities import RunInfo
 
-FIXED = ("name", "status", "start", "duration", "user", "git", "experiment")
+FIXED = ("name", "status", "start", "duration", "user", "git", "experiment", "parent")
 TITLES = {"name": "Name", "status": "Status", "start": "Started", "duration": "Duration",
-          "user": "User", "git": "Commit", "experiment": "Experiment"}
+          "user": "User", "git": "Commit", "experiment": "Experiment", "parent": "Parent"}
 
 
 @dataclass(frozen=True)
@@ -99,6 +99,8 @@ def raw_value(run: RunInfo, col: Column) -> Any:
         return run.git_commit or None
     if k == "experiment":
         return run.experiment
+    if k == "parent":
+        return run.parent_id or None
     if k == "param":
         v = run.params.get(col.key)
         if v is None:

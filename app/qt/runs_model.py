@@ -89,6 +89,9 @@ class RunsTableModel(QAbstractTableModel):
             return None
         col = self.columns[c - 1]
         if role == Qt.ItemDataRole.DisplayRole:
+            if col.kind == "parent":  # the parent's name reads better than its id
+                parent = self.runs.get(run.parent_id or "")
+                return parent.name if parent is not None else (run.parent_id or "")[:8]
             return display_value(run, col)
         if col.kind == "name" and role in (DEPTH_ROLE, CHILDREN_ROLE, EXPANDED_ROLE):
             if role == DEPTH_ROLE:

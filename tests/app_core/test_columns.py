@@ -33,6 +33,14 @@ def test_missing_and_nan_sort_last_and_numbers_numerically():
     assert params == [9.0, 10.0, "adam"]
 
 
+def test_parent_column_holds_the_parent_id():
+    child = RunInfo(id="c1", name="trial", experiment="e", status=RunStatus.FINISHED, start_time=0,
+                    end_time=None, parent_id="p" * 32)
+    col = Column.from_id("parent")
+    assert col.title == "Parent" and display_value(child, col) == "p" * 32
+    assert raw_value(run(1, "0.1"), col) is None  # a top-level run: missing, sorts last
+
+
 def test_display_formats():
     r = run(1, "0.1", 0.123456789)
     assert display_value(r, Column("metric", "val/loss")) == "0.123457"

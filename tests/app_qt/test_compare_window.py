@@ -69,3 +69,13 @@ def test_compare_pops_out_stays_live_and_comes_back(qtbot, window, store):
     dock.window.close()  # closing the window puts Compare back in its tab
     assert not dock.popped and w.tabs.indexOf(w.compare) == 3 and w.tabs.indexOf(dock.placeholder) == -1
     assert not w.settings.value(GEOMETRY_KEY).isEmpty()  # reopens where it was
+
+
+def test_quitting_while_compare_is_out_remembers_its_window(qtbot, window):
+    w = window
+    w.show_compare(w.runs_model.listed_runs())
+    w.compare.pop_out.click()
+    w.compare_dock.window.resize(900, 600)
+    w.close()  # closes the compare window with it
+    assert not w.compare_dock.popped and w.tabs.indexOf(w.compare) == 3
+    assert not w.settings.value(GEOMETRY_KEY).isEmpty()

@@ -134,6 +134,8 @@ def test_child_runs_are_listed_under_their_parent_and_sort_among_themselves(qtbo
     m.set_nested(False)
     assert m.rows == ["t1", "t2", "t3", "solo", "sweep"]
     assert name_cell(m, "t1").data(DEPTH_ROLE) == 0
+    m.set_columns([*m.columns, Column("parent")])  # flat: a Parent column says whose trial it is
+    assert [m.index(m.row_of(r), 3).data() for r in ("t1", "solo")] == ["sweep", ""]
 
 
 def test_collapsing_a_parent_hides_its_children_but_keeps_them_charted(qtbot):
