@@ -5,6 +5,7 @@ Kept apart from the main window so the window stays composition only.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -61,6 +62,7 @@ class Controller(QObject):
         self._charts_timer = QTimer(self, singleShot=True, interval=0)
         self._charts_timer.timeout.connect(self._update_charts_now)
         self.model.sig_checked_changed.connect(self._update_charts)
+        self.model.sig_folding_changed.connect(self._save_folding)
         v = window.runs_view
         v.sig_filter_changed.connect(self.set_filter)
         v.sig_selection_changed.connect(self._on_selection)
@@ -85,8 +87,16 @@ class Controller(QObject):
         saved = self.w.settings.value("runs/columns")
         self._columns_from_settings = list(saved) if isinstance(saved, list) and saved else None
         self.model.apply({}, reset=True)
+        # Sweeps folded last time in this store stay folded (ids of runs gone are dropped
+        # when the runs arrive).
+        self.model.collapsed = set(_as_list(self.w.settings.value(_folded_key(store.path))))
         self.w.artifacts.set_run(store, None)
         self._settle.start()
+
+    def _save_folding(self) -> None:
+        store = self.session.store
+        if store is not None:
+            self.w.settings.setValue(_folded_key(store.path), sorted(self.model.collapsed))
 
     def _on_refreshed(self, r: Refresh) -> None:
         first = self._first_load
@@ -101,7 +111,7 @@ class Controller(QObject):
                     cols = None
             self.model.set_columns(cols or default_columns(self.model.listed_runs()))
             # The newest runs, not a sweep's parent run: its trials are what one compares.
-            leaves = [r for r in self.model.rows if not self.model.has_listed_children(r)]
+            leaves = [r for r in self.model.listed_ids if not self.model.has_listed_children(r)]
             self.model.set_checked(leaves[:DEFAULT_CHECKED])
             if self.model.rows:
                 self.w.runs_view.select_run(self.model.rows[0])
@@ -266,3 +276,15 @@ class Controller(QObject):
 
     def runs(self) -> list[RunInfo]:
         return list(self.model.runs.values())
+
+
+def _folded_key(store_path: object) -> str:
+    """Settings key of a store's folded sweeps (a path holds '/', which QSettings nests)."""
+    return "runs/folded/" + hashlib.sha1(str(store_path).encode()).hexdigest()[:16]
+
+
+def _as_list(value: object) -> list[str]:
+    """A QSettings string list: it reads back a one-element list as a plain string."""
+    if isinstance(value, str):
+        return [value] if value else []
+    return [str(v) for v in value] if isinstance(value, list) else []

@@ -34,6 +34,8 @@ STATUS_COLORS = {"RUNNING": "#2f80ed", "FINISHED": "#27ae60", "FAILED": "#e5484d
 class RunsTableModel(QAbstractTableModel):
     sig_checked_changed = Signal()
     """The set of runs shown in the charts changed."""
+    sig_folding_changed = Signal()
+    """A parent run was folded or unfolded (``collapsed`` changed)."""
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
@@ -159,11 +161,13 @@ class RunsTableModel(QAbstractTableModel):
             return
         (self.collapsed.add if collapsed else self.collapsed.discard)(run_id)
         self._relayout(self._nesting.visible(self.collapsed))
+        self.sig_folding_changed.emit()
 
     def set_all_collapsed(self, collapsed: bool) -> None:
         """Fold (or unfold) every parent run the table lists."""
         self.collapsed = set(self._nesting.children) if collapsed else set()
         self._relayout(self._nesting.visible(self.collapsed))
+        self.sig_folding_changed.emit()
 
     def reveal(self, run_id: str) -> int:
         """Expand the parents hiding ``run_id``; its row (-1 when not listed)."""
@@ -171,6 +175,7 @@ class RunsTableModel(QAbstractTableModel):
         if hidden_by:
             self.collapsed.difference_update(hidden_by)
             self._relayout(self._nesting.visible(self.collapsed))
+            self.sig_folding_changed.emit()
         return self.row_of(run_id)
 
     def _arrange(self, ids: list[str]) -> list[str]:

@@ -62,6 +62,19 @@ def test_nesting_and_deleted_runs_toggles_are_remembered(qtbot, tmp_path):
     assert names == ["sweep", "trial-1", "trial-0"]  # trials under their sweep
     # The trials are charted by default, not the sweep run that holds them.
     assert {first.runs_model.runs[r].name for r in first.runs_model.checked} == {"trial-0", "trial-1"}
+    sweep = next(r for r in first.runs_model.rows if first.runs_model.runs[r].name == "sweep")
+    first.runs_view.set_children_shown([sweep], False)  # folded: remembered for this store
+    assert len(first.runs_model.rows) == 1
+    first.close()
+
+    again = MainWindow(QSettings(ini, QSettings.Format.IniFormat))
+    qtbot.addWidget(again)
+    again.open_store(store)
+    qtbot.waitUntil(lambda: len(again.runs_model.listed_ids) == 3, timeout=10_000)
+    assert [again.runs_model.runs[r].name for r in again.runs_model.rows] == ["sweep"]
+    assert {again.runs_model.runs[r].name for r in again.runs_model.checked} == {"trial-0", "trial-1"}
+    again.runs_view.set_children_shown([sweep], True)
+    first = again
     first.nest_action.trigger()
     first.deleted_action.trigger()
     assert [first.runs_model.runs[r].name for r in first.runs_model.rows] == ["gone", "trial-1", "trial-0", "sweep"]
