@@ -278,13 +278,13 @@ def _install_exit_hooks() -> None:
     """atexit drain + status; FAILED/KILLED on an uncaught exception; SIGTERM → KILLED.
 
     The SIGTERM handler is installed only when nobody else handles SIGTERM, and only from
-    the main thread (Python allows signal handlers nowhere else).
+    the main thread (Python allows signal handlers nowhere else); again in a forked process
+    (a pool worker that starts its own run: ``Pool.terminate()`` then ends it KILLED).
     """
     global _hooks_installed, _previous_excepthook
-    if _hooks_installed:
-        return
-    _hooks_installed = True
-    atexit.register(_on_exit)
-    _previous_excepthook = sys.excepthook
-    sys.excepthook = _excepthook
+    if not _hooks_installed:  # (atexit and excepthook carry over into a forked process)
+        _hooks_installed = True
+        atexit.register(_on_exit)
+        _previous_excepthook = sys.excepthook
+        sys.excepthook = _excepthook
     termination.install(_finish_on_sigterm)

@@ -30,18 +30,23 @@ _helper: threading.Thread | None = None
 
 def install(finish_all: Callable[[float], None]) -> bool:
     """Handle SIGTERM with ``finish_all(deadline)`` (a time.monotonic() deadline), if nobody
-    else handles it and we are on the main thread (Python allows handlers nowhere else)."""
-    global _pid, _wake_fd, _helper
+    else handles it and we are on the main thread (Python allows handlers nowhere else).
+    Once per process: a forked child inherits the handler but not the helper thread, so it
+    gets its own on its first call."""
+    global _pid, _wake_fd, _helper, terminating, _flushed
+    if _pid == os.getpid():
+        return True
     if threading.current_thread() is not threading.main_thread():
         return False
     try:
-        if signal.getsignal(signal.SIGTERM) not in (signal.SIG_DFL, None):
+        if signal.getsignal(signal.SIGTERM) not in (signal.SIG_DFL, None, _on_sigterm):
             return False
-        read_fd, _wake_fd = os.pipe()
-        _pid = os.getpid()
-        _helper = threading.Thread(target=_serve, args=(read_fd, finish_all), name="runwatch-sigterm",
-                                   daemon=True)
-        _helper.start()
+        read_fd, wake_fd = os.pipe()
+        helper = threading.Thread(target=_serve, args=(read_fd, finish_all), name="runwatch-sigterm",
+                                  daemon=True)
+        terminating = _flushed = False
+        _pid, _wake_fd, _helper = os.getpid(), wake_fd, helper
+        helper.start()
         signal.signal(signal.SIGTERM, _on_sigterm)
     except (ValueError, OSError):
         return False

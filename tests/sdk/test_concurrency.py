@@ -180,3 +180,56 @@ def test_forked_workers_start_their_own_runs_and_leave_the_parents_alone(tmp_pat
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     finally:
         db.close()
+
+
+TERMINATE_CHILD = """
+import json, multiprocessing as mp, os, sys, time
+import tracker_sdk
+
+def worker(parent_id, flag_dir):
+    run = tracker_sdk.init(name=f"worker-{os.getpid()}", parent=parent_id)
+    for step in range(100):
+        run.log({"x": float(step)})
+    run.flush()
+    open(os.path.join(flag_dir, run.id), "w").close()  # tell the parent: logging, flushed
+    step = 100
+    while True:  # until Pool.terminate() sends SIGTERM
+        run.log({"x": float(step)})
+        step += 1
+        time.sleep(0.001)
+
+if __name__ == "__main__":
+    flag_dir = sys.argv[1]
+    run = tracker_sdk.init(name="parent")
+    pool = mp.get_context("fork").Pool(2)
+    for _ in range(2):
+        pool.apply_async(worker, (run.id, flag_dir))
+    deadline = time.monotonic() + 60
+    while len(os.listdir(flag_dir)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    pool.terminate()  # SIGTERM to every worker
+    pool.join()
+    run.finish()
+    print(json.dumps(sorted(os.listdir(flag_dir))), flush=True)
+"""
+
+
+def test_pool_terminate_ends_the_workers_runs_killed_and_written(tmp_path: Path, spawn) -> None:
+    import json
+
+    store, flags = tmp_path / "store", tmp_path / "flags"
+    flags.mkdir()
+    child = spawn(TERMINATE_CHILD.replace("sys.argv[1]", repr(str(flags))), {"RUNWATCH_HOME": str(store)})
+    assert child.wait(timeout=120) == 0, child.finish_output()
+    ids = json.loads(child.lines[-1])
+    assert len(ids) == 2
+    reader = tracker_sdk.Store(store)
+    try:
+        for rid in ids:
+            info = reader.get_run(rid)
+            # KILLED, not CRASHED: each worker finished its run and wrote it before dying.
+            assert info.status is RunStatus.KILLED, info.status
+            steps = reader.metric_history(rid, "x").steps
+            assert steps.tolist() == list(range(len(steps))) and len(steps) >= 100
+    finally:
+        reader.close()
