@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from app.core.decimate import BASE_SHIFT, MinMaxPyramid, minmax_decimate, pyramid_decimate
+from decimation_oracle import column_extremes
 
 N = 1_000_000
 SPIKE_AT = 123_457
@@ -221,16 +222,6 @@ def test_pyramid_extended_in_pieces_equals_built_at_once():
         grown.extend(x[:10], y[:10])
 
 
-def exact_column_extremes(x, y, x_range, pixels):
-    lo, hi = x_range
-    keep = (x >= lo) & (x <= hi) & np.isfinite(y)
-    col = np.minimum(((x[keep] - lo) / (hi - lo) * pixels).astype(int), pixels - 1)
-    low, high = np.full(pixels, np.inf), np.full(pixels, -np.inf)
-    np.minimum.at(low, col, y[keep])
-    np.maximum.at(high, col, y[keep])
-    return low, high
-
-
 def check_pyramid_output(x, y, xo, yo, x_range, pixels):
     """What pyramid_decimate promises, checked against the data."""
     lo, hi = (x[0], x[-1]) if x_range is None else sorted(x_range)
@@ -244,9 +235,9 @@ def check_pyramid_output(x, y, xo, yo, x_range, pixels):
     assert xo[0] == x[max(i0 - 1, 0)] and xo[-1] == x[min(i1, x.size - 1)]
     # Every column's extremes are drawn within a block (under 1.5 columns) of it, and
     # the view's extremes exactly.
-    low, high = exact_column_extremes(x, y, (lo, hi), pixels)
+    low, high = column_extremes(x, y, (lo, hi), pixels)
     inside = (xo >= lo) & (xo <= hi) & np.isfinite(yo)
-    got_low, got_high = exact_column_extremes(xo[inside], yo[inside], (lo, hi), pixels)
+    got_low, got_high = column_extremes(xo[inside], yo[inside], (lo, hi), pixels)
     pad = np.full(2, np.inf)
     near_low = np.minimum.reduce([np.concatenate((pad, got_low, pad))[k : k + pixels]
                                   for k in range(5)])

@@ -13,6 +13,7 @@ from app.core.smoothing import ema_debiased
 from app.qt.charts import ChartsView
 from app.qt.charts.plot import FEW_RUNS
 from app.qt.charts.series import Series, decimate_many
+from decimation_oracle import column_extremes
 
 T0 = 1_700_000_000_000
 RUNS = [("r1", "alpha", "#4e79a7", T0), ("r2", "beta", "#dd740e", T0 + 60_000)]
@@ -221,16 +222,6 @@ def test_many_faint_raw_curves_are_drawn_coarser_but_keep_their_spikes(view):
     assert x_raw.size > 0.8 * plot.drawn("r0")[0].size
 
 
-def _column_extremes(x, y, x_range, pixels):
-    lo, hi = x_range
-    keep = (x >= lo) & (x <= hi) & np.isfinite(y)
-    col = np.minimum(((x[keep] - lo) / (hi - lo) * pixels).astype(int), pixels - 1)
-    low, high = np.full(pixels, np.inf), np.full(pixels, -np.inf)
-    np.minimum.at(low, col, y[keep])
-    np.maximum.at(high, col, y[keep])
-    return low, high
-
-
 def test_decimate_many_keeps_the_same_column_extremes():
     """Batched decimation draws what per-series decimation draws, and every pixel
     column's min and max of the full data within a block of it (~1 column; up to 3
@@ -251,8 +242,8 @@ def test_decimate_many_keeps_the_same_column_extremes():
                 np.testing.assert_array_equal(xb, xs)
                 np.testing.assert_array_equal(yb, ys)
                 assert np.all(np.diff(xb) >= 0)
-                low, high = _column_extremes(d.x, d.y, x_range, pixels)
-                got_low, got_high = _column_extremes(xb, yb, x_range, pixels)
+                low, high = column_extremes(d.x, d.y, x_range, pixels)
+                got_low, got_high = column_extremes(xb, yb, x_range, pixels)
                 for k in range(pixels):
                     assert got_low[max(k - 3, 0) : k + 4].min() <= low[k]
                     assert got_high[max(k - 3, 0) : k + 4].max() >= high[k]
