@@ -19,7 +19,6 @@ ARTIFACTS_DIR = "artifacts"
 #: How long a connection waits for another process's write lock before failing (ms).
 #: ``$RUNWATCH_BUSY_TIMEOUT_MS`` overrides it, e.g. longer on a slow network disk.
 BUSY_TIMEOUT_MS = 30_000
-SQLITE_MAGIC = b"SQLite format 3\x00"
 
 
 def default_store_path() -> Path:
@@ -60,13 +59,13 @@ def check_store_folder(root: Path, *, create: bool) -> Path:
         except OSError as e:
             raise StoreError(f"cannot create a store at {root}: {e.strerror}; pick a writable folder") from e
         return db
-    try:
-        with open(db, "rb") as fh:
-            head = fh.read(16)
-    except OSError as e:
-        raise StoreError(f"cannot read {db}: {e.strerror}; check the folder's permissions") from e
-    if head and head != SQLITE_MAGIC:
-        raise StoreError(f"{db} is not a SQLite database, so {root} is not a Runwatch store")
+    # Never open the database file ourselves, not even to read its header: POSIX locks belong
+    # to the process, so closing any descriptor of the file drops every lock SQLite holds on it
+    # here, and another process's last close then checkpoints and deletes the WAL under a live
+    # writer of this process (its later commits were lost). SQLite itself identifies the file
+    # when the schema is checked ("file is not a database").
+    if not os.access(db, os.R_OK):
+        raise StoreError(f"cannot read {db}: permission denied; check the folder's permissions")
     if create and not os.access(root, os.W_OK):
         raise StoreError(f"the store at {root} is read-only; logging needs write access to the folder")
     return db
