@@ -157,11 +157,15 @@ def test_a_view_reopens_after_a_restart_and_skips_runs_deleted_since(qtbot, tmp_
 
     second = make_window(qtbot, tmp_path)
     # Asked for as soon as the store opens, before its runs are read: the restore waits for them.
+    # Whether the runs were in is recorded at that moment: by the time waitUntil looks, the
+    # same round of events may already have delivered them (the race that made this flaky).
     asked = []
-    second.session.sig_opened.connect(lambda _s: asked.append(second.views_menu.restore("lr sweep")))
+    second.session.sig_opened.connect(
+        lambda _s: asked.append((second.views_menu.restore("lr sweep"), len(second.runs_model.runs))))
     second.open_store(store)
     qtbot.waitUntil(lambda: bool(asked), timeout=10_000)
-    assert asked[0] is not None and not second.runs_model.runs
+    view, runs_when_asked = asked[0]
+    assert view is not None and runs_when_asked == 0
     qtbot.waitUntil(lambda: second.statusBar().currentMessage().startswith("Restored view"), timeout=10_000)
     assert "1 run of this view no longer exists" in second.statusBar().currentMessage()
     assert second.runs_model.checked == {ids["run-0"]}
