@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from tracker_sdk.errors import (
     ArtifactPathError,
+    CorruptDataError,
     FilterSyntaxError,
     ParamConflictError,
     RunNotFoundError,
@@ -50,7 +51,7 @@ _LAZY = {
     "ChangeSet": "tracker_sdk.entities",
 }
 
-__all__ = [*_LAZY, "ArtifactPathError", "FilterSyntaxError", "ParamConflictError", "RunNotFoundError",
+__all__ = [*_LAZY, "ArtifactPathError", "CorruptDataError", "FilterSyntaxError", "ParamConflictError", "RunNotFoundError",
            "RunStateError", "SchemaVersionError", "StoreError", "StoreNotFoundError", "TrackerError",
            "ValidationError"]
 

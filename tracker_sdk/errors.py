@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
 
 class TrackerError(Exception):
     """Base class of every error raised by ``tracker_sdk``."""
@@ -36,6 +41,15 @@ class FilterSyntaxError(TrackerError, ValueError):
 
 class StoreError(TrackerError):
     """The store cannot be opened or written (missing, not a store, locked, read-only, ...)."""
+
+
+class CorruptDataError(StoreError):
+    """The store's database file was damaged after it was written (a checksum fails, or SQLite
+    reports it malformed). ``db_path`` is the damaged file."""
+
+    def __init__(self, message: str, db_path: Path | None = None) -> None:
+        self.db_path = db_path
+        super().__init__(message)
 
 
 class StoreNotFoundError(StoreError):

@@ -23,7 +23,7 @@ from tracker_sdk.entities import (
     MetricSeries,
     RunInfo,
 )
-from tracker_sdk.errors import RunNotFoundError, StoreError, TrackerError, ValidationError
+from tracker_sdk.errors import CorruptDataError, RunNotFoundError, StoreError, TrackerError, ValidationError
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection, Engine
@@ -85,6 +85,8 @@ class Store:
                                 opened.dispose()
                         if isinstance(e, TrackerError):
                             raise
+                        if _is_damage(e):
+                            raise CorruptDataError(_describe_db_error(self.db_path, e), self.db_path) from e
                         raise StoreError(_describe_db_error(self.db_path, e)) from e
                     if writer is not None:
                         if immediate:
@@ -106,8 +108,18 @@ class Store:
                 e.dispose()
             self._engines.clear()
 
-    def _read(self):  # type: ignore[no-untyped-def]
-        return self._read_engine().begin()
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        """A short read transaction; a damaged database file raises :class:`CorruptDataError`."""
+        from sqlalchemy.exc import DatabaseError
+
+        try:
+            with self._read_engine().begin() as conn:
+                yield conn
+        except DatabaseError as e:
+            if _is_damage(e):
+                raise CorruptDataError(_describe_db_error(self.db_path, e), self.db_path) from e
+            raise
 
     @contextmanager
     def _write(self) -> Iterator[Connection]:
@@ -255,6 +267,16 @@ class Store:
         out.update(db_bytes=db_bytes, artifact_bytes=art)
         return out
 
+    def damaged_series(self) -> list[tuple[str, str, list[int]]]:
+        """Every series with chunks that fail their checksum: (run id, key, chunk indexes).
+
+        Reads every blob of the store once (``runwatch doctor``), a run's chunks at a time.
+        """
+        from tracker_sdk.store import reads
+
+        with self._read() as conn:
+            return reads.damaged_series(conn)
+
     # --- user edits (the app and the CLI go through these) -----------------------------------
     def rename_run(self, run_id: str, name: str) -> None:
         from tracker_sdk.store import writes
@@ -318,8 +340,15 @@ class Store:
         return ids
 
 
+def _is_damage(e: BaseException) -> bool:
+    return "malformed" in str(getattr(e, "orig", e))
+
+
 def _describe_db_error(db: Path, e: BaseException) -> str:
     msg = str(getattr(e, "orig", e))
+    if "malformed" in msg:
+        return (f"the database of the store at {db.parent} is damaged ({msg}); "
+                f"see what can be saved with: runwatch doctor --store {db.parent}")
     if "file is not a database" in msg or "not a database" in msg:
         return f"{db} is not a SQLite database, so {db.parent} is not a Runwatch store"
     if "readonly" in msg or "read-only" in msg:

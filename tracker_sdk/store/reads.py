@@ -7,13 +7,14 @@ import math
 import os
 import socket
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
 from sqlalchemy import ColumnElement, Connection, func, select, text
 
 from tracker_sdk.entities import Experiment, MetricChunk, MetricSummary, RunInfo, RunStatus
+from tracker_sdk.errors import CorruptDataError
 from tracker_sdk.limits import HEARTBEAT_STALE_S
 from tracker_sdk.store.schema import (
     SqlExperiment,
@@ -23,7 +24,7 @@ from tracker_sdk.store.schema import (
     SqlRun,
     SqlTag,
 )
-from tracker_sdk.store.series import unpack_steps, unpack_values
+from tracker_sdk.store.series import checksum, unpack_steps, unpack_values
 
 _IN_BATCH = 900  # stay far below SQLite's bound-variable limit
 _HOST = socket.gethostname()
@@ -155,10 +156,11 @@ def changed_series(conn: Connection, cursor: int) -> list[tuple[str, str]]:
 
 def metric_chunks(conn: Connection, run_id: str, key: str, since: int = 0) -> list[MetricChunk]:
     rows = conn.execute(
-        select(SqlMetricChunk.chunk_index, SqlMetricChunk.seq, SqlMetricChunk.steps,
-               SqlMetricChunk.values, SqlMetricChunk.timestamps)
+        select(SqlMetricChunk.chunk_index, SqlMetricChunk.steps, SqlMetricChunk.values,
+               SqlMetricChunk.timestamps, SqlMetricChunk.checksum, SqlMetricChunk.seq)
         .where(SqlMetricChunk.run_id == run_id, SqlMetricChunk.key == key, SqlMetricChunk.seq > since)
-        .order_by(SqlMetricChunk.chunk_index))
+        .order_by(SqlMetricChunk.chunk_index)).all()
+    _verify(conn, run_id, key, rows)
     return [MetricChunk(run_id, key, r.chunk_index, r.seq, unpack_steps(r.steps), unpack_values(r.values),
                         unpack_steps(r.timestamps)) for r in rows]
 
@@ -167,16 +169,56 @@ def metric_arrays(conn: Connection, run_id: str, key: str) -> tuple[np.ndarray, 
     """A whole series as three arrays: one query, one concatenate per column."""
     # Raw DBAPI cursor: the blobs go straight to np.frombuffer without per-row ORM work.
     cur = conn.exec_driver_sql(
-        "SELECT steps, \"values\", timestamps FROM metric_chunks WHERE run_id = ? AND key = ?"
-        " ORDER BY chunk_index", (run_id, key))
+        "SELECT chunk_index, steps, \"values\", timestamps, checksum FROM metric_chunks"
+        " WHERE run_id = ? AND key = ? ORDER BY chunk_index", (run_id, key))
     rows = cur.fetchall()
     if not rows:
         empty_i = np.empty(0, np.int64)
         return empty_i, np.empty(0, np.float64), empty_i.copy()
-    steps = np.frombuffer(b"".join(r[0] for r in rows), dtype="<i8")
-    values = np.frombuffer(b"".join(r[1] for r in rows), dtype="<f8")
-    times = np.frombuffer(b"".join(r[2] for r in rows), dtype="<i8")
+    _verify(conn, run_id, key, rows)
+    steps = np.frombuffer(b"".join(r[1] for r in rows), dtype="<i8")
+    values = np.frombuffer(b"".join(r[2] for r in rows), dtype="<f8")
+    times = np.frombuffer(b"".join(r[3] for r in rows), dtype="<i8")
     return steps, values, times
+
+
+def damaged_chunks(rows: Iterable[Sequence[Any]]) -> list[int]:
+    """Indexes of the chunks whose blobs fail their checksum (or disagree in length). Each row
+    starts with (chunk_index, steps, values, timestamps, checksum)."""
+    bad = []
+    for index, steps, values, timestamps, crc, *_ in rows:
+        n = len(steps)
+        if n % 8 or len(values) != n or len(timestamps) != n:
+            bad.append(index)
+        elif crc is not None and checksum(steps, values, timestamps) != crc:
+            bad.append(index)
+    return bad
+
+
+def damaged_series(conn: Connection) -> list[tuple[str, str, list[int]]]:
+    """(run id, key, damaged chunk indexes) for every series failing its checksums."""
+    out = []
+    for run_id in conn.execute(select(SqlRun.id).order_by(SqlRun.id)).scalars().all():
+        # One run at a time bounds memory by the largest run, not by the store.
+        rows = conn.exec_driver_sql(
+            "SELECT key, chunk_index, steps, \"values\", timestamps, checksum FROM metric_chunks"
+            " WHERE run_id = ? ORDER BY key, chunk_index", (run_id,))
+        by_key: dict[str, list[int]] = {}
+        for r in rows:
+            if damaged_chunks([r[1:]]):
+                by_key.setdefault(r[0], []).append(r[1])
+        out.extend((run_id, key, idx) for key, idx in by_key.items())
+    return out
+
+
+def _verify(conn: Connection, run_id: str, key: str, rows: Sequence[Any]) -> None:
+    bad = damaged_chunks(rows)
+    if bad:
+        name = conn.execute(select(SqlRun.name).where(SqlRun.id == run_id)).scalar()
+        raise CorruptDataError(
+            f"metric {key!r} of run {name or '?'!r} ({run_id[:8]}) is damaged in the store: "
+            f"{len(bad)} chunk(s) fail their checksum (first: {bad[0]}). The file was changed after "
+            "it was written (disk or copy fault); run `runwatch doctor` to list every damaged series")
 
 
 def metric_keys(conn: Connection, run_ids: Sequence[str]) -> list[str]:

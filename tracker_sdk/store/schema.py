@@ -33,7 +33,7 @@ NAMING_CONVENTION = {
 }
 
 #: The Alembic head revision this code writes. A test checks it equals the migrations' head.
-SCHEMA_REVISION = "0001"
+SCHEMA_REVISION = "0002"
 
 RUN_STATUSES = ("RUNNING", "FINISHED", "FAILED", "KILLED", "CRASHED")
 
@@ -108,6 +108,9 @@ class SqlMetricChunk(Base):
     values: Mapped[bytes] = mapped_column(LargeBinary)  # float64 LE
     timestamps: Mapped[bytes] = mapped_column(LargeBinary)  # int64 LE, ms
     seq: Mapped[int] = mapped_column(BigInteger)
+    # CRC-32 of steps + values + timestamps (series.checksum), checked on every read and by
+    # ``runwatch doctor``. NULL for chunks written before schema 0002: those are not checked.
+    checksum: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class SqlMetricSummary(Base):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,6 +18,12 @@ _F8 = np.dtype("<f8")
 
 def pack(a: np.ndarray, dtype: np.dtype) -> bytes:
     return np.ascontiguousarray(a, dtype=dtype).tobytes()
+
+
+def checksum(steps: bytes, values: bytes, timestamps: bytes) -> int:
+    """CRC-32 of a chunk's three blobs (about 3 GB/s: ~8 ms per 1M points read). A damaged
+    page or a bit flip then reads as an error naming the series, never as wrong numbers."""
+    return zlib.crc32(timestamps, zlib.crc32(values, zlib.crc32(steps)))
 
 
 def unpack_steps(blob: bytes) -> np.ndarray:
@@ -75,11 +82,13 @@ class ChunkRow:
     timestamps: np.ndarray
 
     def as_params(self, run_id: str, key: str, seq: int) -> dict[str, object]:
+        steps, values = pack(self.steps, _I8), pack(self.values, _F8)
+        timestamps = pack(self.timestamps, _I8)
         return {
             "run_id": run_id, "key": key, "chunk_index": self.index, "count": int(self.steps.size),
             "step_min": int(self.steps.min()), "step_max": int(self.steps.max()),
-            "steps": pack(self.steps, _I8), "values": pack(self.values, _F8),
-            "timestamps": pack(self.timestamps, _I8), "seq": seq,
+            "steps": steps, "values": values, "timestamps": timestamps, "seq": seq,
+            "checksum": checksum(steps, values, timestamps),
         }
 
 
