@@ -11,17 +11,35 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 PROG = "runwatch"
 STORE_HELP = "the store folder (default: $RUNWATCH_HOME, else ./runwatch); a sqlite:/// URL also works"
 
 
-def _store_option(p: argparse.ArgumentParser, *, show_alias: bool = False) -> None:
-    # default=SUPPRESS: a sub-command's unset --store must not overwrite `runwatch --store X cmd`.
-    p.add_argument("--store", metavar="PATH", default=argparse.SUPPRESS, help=STORE_HELP)
-    # MLflow users type --backend-store-uri out of habit; accept it everywhere, advertise it on ui.
-    p.add_argument("--backend-store-uri", dest="store", metavar="URI", default=argparse.SUPPRESS,
-                   help="same as --store (MLflow's spelling)" if show_alias else argparse.SUPPRESS)
+class _Parser(argparse.ArgumentParser):
+    """Every parser takes --store, so it works before or after any sub-command
+    (``runwatch --store S export runs`` = ``runwatch export --store S runs`` = ``... runs --store S``).
+
+    Sub-parsers are made of this class too (argparse uses ``type(self)``), so no command can miss it.
+    """
+
+    def __init__(self, *args: Any, show_store_alias: bool = False, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kwargs)
+        # default=SUPPRESS: an unset --store of a sub-command must not overwrite one given before it.
+        self.add_argument("--store", metavar="PATH", default=argparse.SUPPRESS, help=STORE_HELP)
+        # MLflow users type --backend-store-uri out of habit; accept it everywhere, advertise it on ui.
+        self.add_argument("--backend-store-uri", dest="store", metavar="URI", default=argparse.SUPPRESS,
+                          help="same as --store (MLflow's spelling)" if show_store_alias else argparse.SUPPRESS)
+
+
+def _deleted_options(p: argparse.ArgumentParser) -> None:
+    """One meaning of --deleted for every command that selects runs: deleted runs too."""
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--deleted", "--all", dest="deleted", action="store_true",
+                       help="include deleted runs (see runs restore, gc)")
+    group.add_argument("--only-deleted", action="store_true", help="only deleted runs")
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -46,14 +64,6 @@ def _positive(kind: type) -> object:
     return parse
 
 
-def _with_formatter(add: object) -> object:
-    """Give every sub-parser (and theirs) the wider help layout."""
-    def add_parser(*args: object, **kwargs: object) -> argparse.ArgumentParser:
-        kwargs.setdefault("formatter_class", _formatter)
-        return add(*args, **kwargs)  # type: ignore[operator]
-    return add_parser
-
-
 def _cmd(p: argparse.ArgumentParser, target: str) -> None:
     """Name the handler as "module:function" so it is imported only when chosen."""
     p.set_defaults(func=target)
@@ -74,22 +84,17 @@ class _Formatter(argparse.HelpFormatter):
                 self._action_max_length = max(self._action_max_length, width)
 
 
-_formatter = _Formatter
-
-
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog=PROG, formatter_class=_formatter, description="Runwatch: a local-first experiment tracker. Watch training runs live.",
+    parser = _Parser(
+        prog=PROG, description="Runwatch: a local-first experiment tracker. Watch training runs live.",
         epilog="Start with: runwatch demo, then runwatch ui. Help on a command: runwatch COMMAND --help.")
-    parser.add_argument("--store", metavar="PATH", default=None, help=STORE_HELP)
+    parser.set_defaults(store=None)
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(title="commands", metavar="COMMAND")
-    sub.add_parser = _with_formatter(sub.add_parser)  # type: ignore[method-assign]
 
-    p = sub.add_parser("ui", help="open the desktop app on a store",
+    p = sub.add_parser("ui", help="open the desktop app on a store", show_store_alias=True,
                        description="Open the desktop app on a store; it updates live while runs log.")
     p.add_argument("store_arg", nargs="?", metavar="STORE", help="the store folder (same as --store)")
-    _store_option(p, show_alias=True)
     p.add_argument("--screenshot", metavar="PNG", help="render the window to PNG and exit (for docs and CI)")
     p.add_argument("--size", type=_size, metavar="WxH", help="window size, e.g. 1600x1000")
     p.add_argument("--theme", choices=("light", "dark"), help="colour theme (default: follow the system)")
@@ -98,7 +103,6 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="fill a store with a realistic demo sweep",
                        description="Write a hyperparameter sweep (12 trials under a parent run, one failing), "
                                    "two baseline runs and their artifacts; --live keeps runs logging.")
-    _store_option(p)
     p.add_argument("--live", type=_positive(float), metavar="SECONDS",
                    help="then keep runs logging for this long (watch them in runwatch ui)")
     p.add_argument("--live-runs", type=_positive(int), default=2, metavar="N", help="live runs (default 2)")
@@ -112,15 +116,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("experiments", help="list experiments", description="List experiments.")
     esub = p.add_subparsers(title="commands", metavar="COMMAND")
-    _store_option(p)
     _cmd(p, "app.commands.runs:cmd_experiments")
     q = esub.add_parser("list", aliases=["ls"], help="list experiments with run counts")
-    _store_option(q)
     _cmd(q, "app.commands.runs:cmd_experiments")
 
     p = sub.add_parser("gc", help="permanently remove deleted runs",
                        description="Remove deleted runs for good: rows and artifact files. Asks first.")
-    _store_option(p)
     p.add_argument("--older-than", type=_positive(float), metavar="DAYS",
                    help="only runs deleted more than DAYS days ago")
     p.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
@@ -130,14 +131,12 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Export to CSV (UTF-8). -o - or no -o writes to stdout.")
     xsub = p.add_subparsers(title="what", metavar="WHAT", required=True)
     q = xsub.add_parser("runs", help="one row per run: attributes, params.*, tags.*, metrics.*.last/min/max")
-    _store_option(q)
     q.add_argument("-e", "--experiment", action="append", metavar="NAME", help="only this experiment (repeatable)")
     q.add_argument("-f", "--filter", metavar="EXPR", help="filter, e.g. \"metrics.`val/loss` < 0.3\"")
-    q.add_argument("--deleted", action="store_true", help="include deleted runs")
+    _deleted_options(q)
     q.add_argument("-o", "--output", metavar="FILE", default="-", help="CSV file (default stdout)")
     _cmd(q, "app.commands.export:cmd_export_runs")
     q = xsub.add_parser("series", help="every point of a run's metrics: key, step, value, timestamp")
-    _store_option(q)
     q.add_argument("run_id", metavar="RUN_ID", help="run id or unique prefix")
     q.add_argument("-k", "--key", action="append", metavar="KEY", help="only this metric (repeatable)")
     q.add_argument("-o", "--output", metavar="FILE", default="-", help="CSV file (default stdout)")
@@ -146,7 +145,6 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("doctor", help="check a store: schema, sizes, integrity",
                        description="Print the store's path, schema, counts and sizes, check its integrity, "
                                    "and suggest a fix for each problem found.")
-    _store_option(p)
     _cmd(p, "app.commands.maintenance:cmd_doctor")
     return parser
 
@@ -155,20 +153,17 @@ def _runs_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("runs", help="list, show, delete, restore, rename and tag runs",
                        description="Work with runs. Without a sub-command: runs list.")
     rsub = p.add_subparsers(title="commands", metavar="COMMAND")
-    _store_option(p)
     p.set_defaults(func="app.commands.runs:cmd_list", experiment=None, filter=None, order_by=None,
-                   deleted=False, all=False, limit=None, columns=None, quiet=False)
+                   deleted=False, only_deleted=False, limit=None, columns=None, quiet=False)
 
     q = rsub.add_parser("list", aliases=["ls"], help="a table of runs",
                         description="A table of runs, newest first, children under their parent run.")
-    _store_option(q)
     q.add_argument("-e", "--experiment", action="append", metavar="NAME", help="only this experiment (repeatable)")
     q.add_argument("-f", "--filter", metavar="EXPR",
                    help="MLflow-style filter, e.g. \"metrics.`val/loss` < 0.3 and params.optimizer.name = 'adam'\"")
     q.add_argument("--order-by", action="append", metavar="KEY",
                    help="e.g. \"metrics.`val/loss` ASC\" (repeatable; default: newest first)")
-    q.add_argument("--deleted", action="store_true", help="only deleted runs (see runs restore, gc)")
-    q.add_argument("--all", action="store_true", help="deleted and active runs")
+    _deleted_options(q)
     q.add_argument("-n", "--limit", type=_positive(int), metavar="N", help="at most N runs")
     q.add_argument("-c", "--columns", action="append", metavar="COLS",
                    help="comma-separated: id,name,experiment,status,start,end,duration,user,host,git,parent,"
@@ -178,32 +173,27 @@ def _runs_parser(sub: argparse._SubParsersAction) -> None:
 
     q = rsub.add_parser("show", help="everything about one run", description="Overview, params, metrics, "
                         "tags, note, environment and artifacts of one run.")
-    _store_option(q)
     q.add_argument("run_id", metavar="RUN_ID", help="run id or unique prefix")
     _cmd(q, "app.commands.runs:cmd_show")
 
     for name, aliases, verb in (("delete", ["rm"], "hide runs (soft delete; undo with restore, purge with gc)"),
                                 ("restore", [], "bring deleted runs back")):
         q = rsub.add_parser(name, aliases=aliases, help=verb, description=verb[0].upper() + verb[1:] + ".")
-        _store_option(q)
         q.add_argument("run_ids", nargs="+", metavar="RUN_ID", help="run ids or unique prefixes")
         _cmd(q, f"app.commands.runs:cmd_{name}")
 
     q = rsub.add_parser("rename", help="give a run another name", description="Rename a run.")
-    _store_option(q)
     q.add_argument("run_id", metavar="RUN_ID")
     q.add_argument("name", metavar="NAME")
     _cmd(q, "app.commands.runs:cmd_rename")
 
     q = rsub.add_parser("tag", help="set or remove tags", description="Set tags (key=value) and remove tags.")
-    _store_option(q)
     q.add_argument("run_id", metavar="RUN_ID")
     q.add_argument("pairs", nargs="*", metavar="KEY=VALUE")
     q.add_argument("--remove", action="append", default=[], metavar="KEY", help="remove this tag (repeatable)")
     _cmd(q, "app.commands.runs:cmd_tag")
 
     q = rsub.add_parser("note", help="set a run's note (Markdown)", description="Replace a run's note.")
-    _store_option(q)
     q.add_argument("run_id", metavar="RUN_ID")
     q.add_argument("text", metavar="TEXT", help="the note; - reads it from stdin; '' clears it")
     _cmd(q, "app.commands.runs:cmd_note")
@@ -271,13 +261,34 @@ def _qt_import_error(e: ImportError) -> Exception:
 
 # --- entry point ---------------------------------------------------------------------------------
 
+#: An error message longer than this is cut in the middle (a filter of 20,000 characters is quoted back).
+MAX_ERROR_CHARS = 600
+
+
 def _error(message: str) -> None:
-    text = " ".join(str(message).split()) or "unknown error"  # always one line
+    from app.core.formatting import printable
+
+    text = printable(" ".join(str(message).split())) or "unknown error"  # always one line
+    if len(text) > MAX_ERROR_CHARS:
+        text = f"{text[:MAX_ERROR_CHARS - 100]} … {text[-90:]}"
     if _tty(sys.stderr) and not os.environ.get("NO_COLOR"):
         sys.stderr.write(f"\x1b[31m{PROG}: error:\x1b[0m {text}\n")
     else:
         sys.stderr.write(f"{PROG}: error: {text}\n")
     sys.stderr.flush()
+
+
+def _unexpected(e: Exception) -> None:
+    """A bug or an unforeseen failure: one line with the way to the traceback, which is for a report."""
+    if os.environ.get("RUNWATCH_DEBUG"):
+        import traceback
+
+        traceback.print_exc()
+        return
+    first = str(e).strip().splitlines()[0] if str(e).strip() else ""
+    # One line: SQLAlchemy appends the whole statement and its parameters after the first.
+    _error(f"unexpected {type(e).__name__}{': ' + first if first else ''} "
+           "(run with RUNWATCH_DEBUG=1 for the traceback to report)")
 
 
 def _tty(stream: object) -> bool:
@@ -324,6 +335,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         _error("interrupted")
         return 130
+    except Exception as e:  # noqa: BLE001 - the last resort: never a raw traceback for a user
+        _unexpected(e)
     return 1
 
 

@@ -66,6 +66,7 @@ class RunInfo:
     metrics: Mapping[str, MetricSummary] = field(default_factory=dict)
     parent_id: str | None = None
     deleted: bool = False
+    deleted_time: int | None = None  # ms since the epoch; when the run was deleted
     environment: Mapping[str, Any] = field(default_factory=dict)
     heartbeat_time: int | None = None
     experiment_id: int = 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import shutil
 import sys
 import time
 from collections.abc import Iterator
@@ -11,9 +12,11 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from app.core.formatting import human_size
+from app.core.formatting import human_size, printable
 
 if TYPE_CHECKING:
+    import argparse
+
     from rich.console import Console
     from rich.text import Text
 
@@ -29,6 +32,23 @@ PIPE_WIDTH = 200
 
 class CommandError(Exception):
     """A user-facing failure of a command: printed as one ``runwatch: error:`` line, exit 1."""
+
+
+def runwatch_command() -> str:
+    """``runwatch`` as the user can type it again: the bare name when PATH finds this very program,
+    else the path it was started by, relative to the current folder when that is shorter
+    (``.venv/bin/runwatch`` after ``python -m venv .venv && .venv/bin/pip install runwatch``)."""
+    import shlex
+
+    script = sys.argv[0] if sys.argv else ""
+    if os.path.basename(script) != "runwatch" or not os.path.isfile(script):
+        return "runwatch"  # python -m app.cli, or main() called from Python: nothing better known
+    found = shutil.which("runwatch")
+    if found and os.path.samefile(found, script):
+        return "runwatch"
+    relative = os.path.relpath(script)
+    relative = relative if os.sep in relative else os.path.join(os.curdir, relative)
+    return shlex.quote(min(os.path.abspath(script), relative, key=len))
 
 
 def default_store_text() -> str:
@@ -58,6 +78,22 @@ def is_tty(stream: Any) -> bool:
         return bool(stream.isatty())
     except (AttributeError, ValueError):
         return False
+
+
+# --- user text ----------------------------------------------------------------------------------
+
+def plain(value: object, style: str = "") -> Text:
+    """User text (a key, name or value) for a rich table: never read as markup, escapes visible."""
+    from rich.text import Text
+
+    return Text(printable(str(value)), style=style)
+
+
+def safe(value: object) -> str:
+    """User text to put inside a rich markup string (``f"Deleted [bold]{safe(name)}[/]"``)."""
+    from rich.markup import escape
+
+    return escape(printable(str(value)))
 
 
 # --- values -------------------------------------------------------------------------------------
@@ -125,6 +161,31 @@ def status_text(run: RunInfo, mark_deleted: bool = True) -> Text:
 
 def short_id(run_id: str) -> str:
     return run_id[:8]
+
+
+# --- selecting runs -------------------------------------------------------------------------------
+
+def select_runs(store: Store, args: argparse.Namespace, order_by: list[str], limit: int | None = None) -> list[RunInfo]:
+    """The runs a listing command asks for with -e/--experiment, -f/--filter, --deleted/--only-deleted."""
+    _check_experiments(store, args.experiment or [])
+    runs = store.search_runs(experiment=args.experiment or None, filter=args.filter, order_by=order_by,
+                             include_deleted=args.deleted or args.only_deleted,
+                             limit=None if args.only_deleted else limit)
+    if args.only_deleted:  # the store offers "with deleted"; "only deleted" is a filter on top
+        runs = [r for r in runs if r.deleted][:limit]
+    return runs
+
+
+def _check_experiments(store: Store, names: list[str]) -> None:
+    """A mistyped experiment is an error naming it, not an empty result that looks like "no runs"."""
+    if not names:
+        return
+    known = [e.name for e in store.experiments()]
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        listed = ", ".join(known[:20]) + (", ..." if len(known) > 20 else "") if known else "none yet"
+        what = "experiment named" if len(unknown) == 1 else "experiments named"
+        raise CommandError(f"no {what} {', '.join(map(repr, unknown))}; experiments in this store: {listed}")
 
 
 # --- resolving runs -------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TextIO
 
-from app.commands.common import CommandError, console, open_store, progress
+from app.commands.common import CommandError, console, open_store, progress, safe, select_runs
 
 if TYPE_CHECKING:
     from tracker_sdk import RunInfo
@@ -78,10 +78,11 @@ def runs_rows(runs: list[RunInfo]) -> tuple[list[str], Iterator[list[Any]]]:
 
 def cmd_export_runs(args: argparse.Namespace) -> int:
     store = open_store(args.store)
-    runs = store.search_runs(experiment=args.experiment or None, filter=args.filter,
-                             order_by=["attributes.start_time ASC"], include_deleted=args.deleted)
+    runs = select_runs(store, args, ["attributes.start_time ASC"])
     if not runs:
-        raise CommandError(f"no runs to export in {store.path}" + (" match" if args.filter or args.experiment else ""))
+        what = "deleted runs" if args.only_deleted else "runs"
+        match = " match" if args.filter or args.experiment else ""
+        raise CommandError(f"no {what} to export in {store.path}{match}")
     header, rows = runs_rows(runs)
     with _open_output(args.output) as fh, progress(len(runs), "Exporting runs", min_total=PROGRESS_FROM) as advance:
         w = csv.writer(fh)
@@ -90,7 +91,7 @@ def cmd_export_runs(args: argparse.Namespace) -> int:
             w.writerow(row)
             advance()
     if args.output != "-":
-        console(stderr=True).print(f"Wrote {len(runs)} runs × {len(header)} columns to [bold]{args.output}[/]")
+        console(stderr=True).print(f"Wrote {len(runs)} runs × {len(header)} columns to [bold]{safe(args.output)}[/]")
     return 0
 
 
@@ -118,10 +119,10 @@ def cmd_export_series(args: argparse.Namespace) -> int:
             # Whole columns through tolist(): plain Python numbers, ~10x faster than per-item numpy.
             w.writerows(zip([key] * n, s.steps.tolist(), s.values.tolist(), s.timestamps.tolist()))
             points += n
-            advance(1, f"Exporting [bold]{key}[/]")
+            advance(1, f"Exporting [bold]{safe(key)}[/]")
     if args.output != "-":
         console(stderr=True).print(f"Wrote {points:,} points of {len(keys)} metric{'s' if len(keys) != 1 else ''} "
-                                   f"of {run.name} to [bold]{args.output}[/]")
+                                   f"of {safe(run.name)} to [bold]{safe(args.output)}[/]")
     return 0
 
 

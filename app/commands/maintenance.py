@@ -16,6 +16,8 @@ from app.commands.common import (
     fmt_time,
     is_tty,
     open_store,
+    plain,
+    safe,
     short_id,
     status_text,
 )
@@ -45,19 +47,13 @@ def _days(n: float) -> str:
 
 # --- gc --------------------------------------------------------------------------------------------
 
-def _gc_candidates(store: Store, older_than_days: float | None) -> tuple[list[RunInfo], bool]:
-    """Deleted runs that gc would remove, and whether the age cut could be applied exactly.
-
-    ``RunInfo`` may lack the deletion time; then every deleted run is listed and the age cut is
-    left to ``Store.gc`` (which only ever removes a subset of what is listed here).
-    """
+def _gc_candidates(store: Store, older_than_days: float | None) -> list[RunInfo]:
+    """The deleted runs gc removes: all of them, or those deleted more than N days ago."""
     deleted = [r for r in store.search_runs(include_deleted=True) if r.deleted]
     if older_than_days is None:
-        return deleted, True
+        return deleted
     cutoff = (time.time() - older_than_days * DAY_S) * 1000
-    if deleted and all(getattr(r, "deleted_time", None) is not None for r in deleted):
-        return [r for r in deleted if r.deleted_time <= cutoff], True  # type: ignore[attr-defined]
-    return deleted, not deleted
+    return [r for r in deleted if r.deleted_time is not None and r.deleted_time < cutoff]
 
 
 def cmd_gc(args: argparse.Namespace) -> int:
@@ -65,40 +61,37 @@ def cmd_gc(args: argparse.Namespace) -> int:
 
     store = open_store(args.store)
     out = console()
-    runs, exact = _gc_candidates(store, args.older_than)
+    runs = _gc_candidates(store, args.older_than)
     if not runs:
         age = f" deleted more than {_days(args.older_than)} ago" if args.older_than else ""
-        out.print(f"Nothing to remove: no deleted runs{age} in {store.path} (delete with: runwatch runs delete ID).")
+        out.print(f"Nothing to remove: no deleted runs{age} in {safe(store.path)} "
+                  "(delete with: runwatch runs delete ID).")
         return 0
     sizes = {r.id: _folder_bytes(store.artifact_path(r.id)) for r in runs}
     table = Table(box=None, header_style="bold", pad_edge=False)
     for col in ("id", "name", "experiment", "status", "started", "artifacts"):
         table.add_column(col, justify="right" if col == "artifacts" else "left")
     for r in runs:
-        table.add_row(short_id(r.id), r.name, r.experiment, status_text(r, mark_deleted=False), fmt_time(r.start_time),
-                      fmt_bytes(sizes[r.id]))
+        table.add_row(short_id(r.id), plain(r.name), plain(r.experiment), status_text(r, mark_deleted=False),
+                      fmt_time(r.start_time), fmt_bytes(sizes[r.id]))
     what = f"{len(runs)} deleted run{'s' if len(runs) != 1 else ''}"
-    if exact:
-        out.print(f"gc will remove {what} for good (rows, metrics and {fmt_bytes(sum(sizes.values()))} of artifacts):")
-    else:
-        out.print(f"{what}; those deleted more than {_days(args.older_than)} ago will be removed for good:")
+    them = "it" if len(runs) == 1 else "them"
+    out.print(f"gc will remove {what} for good (rows, metrics and {fmt_bytes(sum(sizes.values()))} of artifacts):")
     out.print(table)
     if not args.yes:
         if not is_tty(sys.stdin):
-            raise CommandError(f"gc would remove {what} for good and stdin is not a terminal to confirm; "
-                               "pass --yes to go ahead")
+            raise CommandError(f"gc would remove {what} for good, but stdin is not a terminal to confirm: "
+                               f"nothing removed; re-run with --yes to remove {them}")
         answer = input(f"Remove {'these' if len(runs) > 1 else 'this'} for good? This cannot be undone [y/N] ")
         if answer.strip().lower() not in ("y", "yes"):
             out.print("Nothing removed.")
             return 0
+    # run_ids pins gc to what was shown and confirmed; the store applies the same age cut.
     older_s = args.older_than * DAY_S if args.older_than else None
     removed = store.gc(older_than_s=older_s, run_ids=[r.id for r in runs])
     freed = sum(sizes.get(i, 0) for i in removed)
-    kept = len(runs) - len(removed)
-    note = f" {kept} deleted run{'s' if kept != 1 else ''} more recent than {_days(args.older_than)} kept." \
-        if kept and args.older_than else ""
     out.print(f"[green]✓[/] Removed {len(removed)} run{'s' if len(removed) != 1 else ''}, "
-              f"freed {fmt_bytes(freed)} of artifacts.{note}")
+              f"freed {fmt_bytes(freed)} of artifacts.")
     return 0
 
 
@@ -110,10 +103,24 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     from rich.table import Table
 
     import tracker_sdk
+    from tracker_sdk.errors import CorruptDataError
 
-    store = open_store(args.store)
-    info = store.info()
-    all_runs = store.search_runs(include_deleted=True)
+    out = console()
+    try:
+        store = open_store(args.store)
+        info = store.info()
+        all_runs = store.search_runs(include_deleted=True)
+        damaged = store.damaged_series() if info.get("integrity") == "ok" else []
+    except CorruptDataError as e:
+        # SQLite cannot read the file far enough for the usual report: say what is known and
+        # how to save what can be saved, without a traceback.
+        cause = getattr(e.__cause__, "orig", e.__cause__)
+        if e.db_path is None or cause is None:
+            out.print(f"[bold red]✗[/] {e}")
+            return 1
+        out.print(f"[bold red]✗[/] {e.db_path} is damaged: SQLite cannot read it ({cause}).")
+        out.print(f"[yellow]![/] {_recover_hint(e.db_path)}")
+        return 1
     wal = store.path / "runwatch.db-wal"
     wal_bytes = wal.stat().st_size if wal.exists() else 0
     deleted = [r for r in all_runs if r.deleted]
@@ -140,10 +147,19 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     grid.add_row("database", f"{fmt_bytes(info['db_bytes'])} (WAL {fmt_bytes(wal_bytes)}{per_point})")
     grid.add_row("artifacts", fmt_bytes(info["artifact_bytes"]))
     integrity = str(info.get("integrity"))
-    grid.add_row("integrity", "[green]ok[/]" if integrity == "ok" else f"[bold red]{integrity}[/]")
+    checks = "ok" if not damaged else f"{len(damaged)} damaged series"
+    grid.add_row("integrity", ("[green]ok[/]" if integrity == "ok" else f"[bold red]{integrity}[/]")
+                 + (f", metric checksums {'[green]ok[/]' if not damaged else f'[bold red]{checks}[/]'}"
+                    if integrity == "ok" else ""))
 
     problems, hints = _diagnose(store, integrity, wal_bytes, deleted, statuses, orphans)
-    out = console()
+    names = {r.id: r.name for r in all_runs}
+    problems.extend(
+        f"metric {key!r} of run {names.get(run_id, '?')!r} ({run_id[:8]}) is damaged: chunk"
+        f"{'s' if len(idx) != 1 else ''} {', '.join(map(str, idx[:5]))}{' …' if len(idx) > 5 else ''}"
+        " fail their checksum (the file changed after it was written). Other series read normally; "
+        "restore this run from a backup, or delete it (runwatch runs delete) to silence this."
+        for run_id, key, idx in damaged)
     out.print(grid)
     out.print()
     for p in problems:
@@ -157,6 +173,13 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
+def _recover_hint(db: Path) -> str:
+    """How to save what SQLite can still read (its CLI's .recover), never touching the original."""
+    return (f"copy the store folder aside, then save what SQLite can still read: sqlite3 {db} .recover"
+            f" | sqlite3 recovered.db (the sqlite3 command: apt-get install sqlite3); put recovered.db"
+            f" in a new folder as {db.name}, with a copy of artifacts/ beside it")
+
+
 def _orphan_artifact_dirs(store: Store, run_ids: set[str]) -> list[Path]:
     root = store.artifacts_root
     if not root.is_dir():
@@ -168,8 +191,7 @@ def _diagnose(store: Store, integrity: str, wal_bytes: int, deleted: list[Any], 
               orphans: list[Path]) -> tuple[list[str], list[str]]:
     problems, hints = [], []
     if integrity != "ok":
-        problems.append(f"the database failed its integrity check ({integrity}). Copy the store folder aside, "
-                        f"then rebuild: sqlite3 {store.db_path} .recover | sqlite3 recovered.db")
+        problems.append(f"the database failed its integrity check ({integrity}); {_recover_hint(store.db_path)}")
     if not os.access(store.path, os.W_OK):
         hints.append(f"{store.path} is read-only: viewing works, logging and edits (rename, delete, gc) do not.")
     if wal_bytes > WAL_WARN_BYTES:

@@ -18,7 +18,10 @@ from app.commands.common import (
     fmt_time,
     fmt_value,
     open_store,
+    plain,
     resolve_runs,
+    safe,
+    select_runs,
     short_id,
     status_text,
 )
@@ -41,21 +44,16 @@ _METRIC_FIELDS = ("last", "min", "max", "step", "count")
 def cmd_list(args: argparse.Namespace) -> int:
     store = open_store(args.store)
     explicit_order = bool(args.order_by)
-    include_deleted = args.deleted or args.all
-    runs = store.search_runs(experiment=args.experiment or None, filter=args.filter,
-                             order_by=args.order_by or DEFAULT_ORDER, include_deleted=include_deleted,
-                             limit=None if args.deleted else args.limit)
-    if args.deleted:  # the store offers "with deleted"; "only deleted" is a filter on top
-        runs = [r for r in runs if r.deleted][: args.limit]
+    runs = select_runs(store, args, args.order_by or DEFAULT_ORDER, args.limit)
     if args.quiet:
         sys.stdout.write("".join(f"{r.id}\n" for r in runs))
         return 0
     out = console()
     if not runs:
-        what = "deleted runs" if args.deleted else "runs"
-        hint = "" if (args.filter or args.experiment or args.deleted) else \
-            f" (log one with tracker_sdk.init(store=...), or try: runwatch demo --store {store.path})"
-        out.print(f"No {what} in {store.path}{' match' if args.filter or args.experiment else ''}.{hint}")
+        what = "deleted runs" if args.only_deleted else "runs"
+        hint = "" if (args.filter or args.experiment or args.only_deleted) else \
+            f" (log one with tracker_sdk.init(store=...), or try: runwatch demo --store {safe(store.path)})"
+        out.print(f"No {what} in {safe(store.path)}{' match' if args.filter or args.experiment else ''}.{hint}")
         return 0
     rows = [(r, 0) for r in runs] if explicit_order else _tree_order(runs)
     if args.columns:
@@ -68,8 +66,9 @@ def cmd_list(args: argparse.Namespace) -> int:
     for col in columns:
         numeric = col.startswith("metrics.") or col == "duration"
         # Cells never wrap: a wrapped id or name breaks copy-paste and grep; too long → "…".
-        table.add_column(_header(col), justify="right" if numeric else "left", no_wrap=True,
-                         overflow="ellipsis", min_width=min(len(_header(col)), 12))
+        header = plain(_header(col))
+        table.add_column(header, justify="right" if numeric else "left", no_wrap=True,
+                         overflow="ellipsis", min_width=min(len(header), 12))
     for run, depth in rows:
         cells = [_cell(run, col, depth) for col in columns]
         table.add_row(*cells, style="dim" if run.deleted else None)
@@ -126,7 +125,7 @@ def _fit(columns: list[str], rows: list[tuple[RunInfo, int]], width: int) -> lis
     used = 0
     for col in [c for c in wanted if c in columns]:
         cells = [_plain(_cell(run, col, depth)) for run, depth in rows]
-        need = max(len(_header(col)), *(len(c) for c in cells)) + (3 if chosen else 0)
+        need = max(len(plain(_header(col))), *(len(c) for c in cells)) + (3 if chosen else 0)
         if col in ("id", "name", "status") or used + need <= width:
             chosen.add(col)
             used += need
@@ -197,13 +196,13 @@ def _metric(run: RunInfo, spec: str) -> str:
 
 _CELLS: dict[str, Callable[[RunInfo], Any]] = {
     "id": lambda r: short_id(r.id),
-    "experiment": lambda r: r.experiment,
+    "experiment": lambda r: plain(r.experiment),
     "status": status_text,
     "start": lambda r: fmt_time(r.start_time),
     "end": lambda r: fmt_time(r.end_time),
     "duration": lambda r: fmt_duration(r.duration_s),
-    "user": lambda r: r.user,
-    "host": lambda r: r.host,
+    "user": lambda r: plain(r.user),
+    "host": lambda r: plain(r.host),
     "git": lambda r: r.git_commit[:8],
     "parent": lambda r: short_id(r.parent_id) if r.parent_id else "",
 }
@@ -211,13 +210,13 @@ _CELLS: dict[str, Callable[[RunInfo], Any]] = {
 
 def _cell(run: RunInfo, col: str, depth: int) -> Any:
     if col == "name":
-        return ("  " * (depth - 1) + "└ " if depth else "") + run.name
+        return plain(("  " * (depth - 1) + "└ " if depth else "") + run.name)
     if col in _CELLS:
         return _CELLS[col](run)
     kind, _, key = col.partition(".")
     if kind == "metrics":
         return _metric(run, key)
-    return str((run.params if kind == "params" else run.tags).get(key, ""))
+    return plain((run.params if kind == "params" else run.tags).get(key, ""))
 
 
 # --- edits -----------------------------------------------------------------------------------------
@@ -235,10 +234,10 @@ def cmd_delete(args: argparse.Namespace) -> int:
     out = console()
     for run in resolve_runs(store, args.run_ids):
         if run.deleted:
-            out.print(f"[dim]{run.name} ({short_id(run.id)}) was already deleted[/]")
+            out.print(f"[dim]{safe(run.name)} ({short_id(run.id)}) was already deleted[/]")
             continue
         store.delete_run(run.id)
-        out.print(f"Deleted [bold]{run.name}[/] ({short_id(run.id)})")
+        out.print(f"Deleted [bold]{safe(run.name)}[/] ({short_id(run.id)})")
     out.print("[dim]Undo with: runwatch runs restore ID · remove for good with: runwatch gc[/]")
     return 0
 
@@ -248,10 +247,10 @@ def cmd_restore(args: argparse.Namespace) -> int:
     out = console()
     for run in resolve_runs(store, args.run_ids):
         if not run.deleted:
-            out.print(f"[dim]{run.name} ({short_id(run.id)}) is not deleted[/]")
+            out.print(f"[dim]{safe(run.name)} ({short_id(run.id)}) is not deleted[/]")
             continue
         store.restore_run(run.id)
-        out.print(f"Restored [bold]{run.name}[/] ({short_id(run.id)})")
+        out.print(f"Restored [bold]{safe(run.name)}[/] ({short_id(run.id)})")
     return 0
 
 
@@ -259,7 +258,7 @@ def cmd_rename(args: argparse.Namespace) -> int:
     store = open_store(args.store)
     run = store.get_run(args.run_id)
     store.rename_run(run.id, args.name)
-    console().print(f"Renamed {run.name} → [bold]{args.name}[/] ({short_id(run.id)})")
+    console().print(f"Renamed {safe(run.name)} → [bold]{safe(args.name)}[/] ({short_id(run.id)})")
     return 0
 
 
@@ -278,9 +277,10 @@ def cmd_tag(args: argparse.Namespace) -> int:
     store.set_tags(run.id, tags, remove=args.remove)
     out = console()
     for k, v in tags.items():
-        out.print(f"{run.name}: [bold]{k}[/] = {v}")
+        out.print(f"{safe(run.name)}: [bold]{safe(k)}[/] = {safe(v)}")
     for k in args.remove:
-        out.print(f"{run.name}: removed [bold]{k}[/]" + (" [dim](it was not set)[/]" if k in missing else ""))
+        unset = " [dim](it was not set)[/]" if k in missing else ""
+        out.print(f"{safe(run.name)}: removed [bold]{safe(k)}[/]{unset}")
     return 0
 
 
@@ -289,7 +289,7 @@ def cmd_note(args: argparse.Namespace) -> int:
     store = open_store(args.store)
     run = store.get_run(args.run_id)
     store.set_note(run.id, text)
-    console().print(f"{'Cleared' if not text.strip() else 'Set'} the note of [bold]{run.name}[/]")
+    console().print(f"{'Cleared' if not text.strip() else 'Set'} the note of [bold]{safe(run.name)}[/]")
     return 0
 
 
@@ -310,7 +310,7 @@ def cmd_experiments(args: argparse.Namespace) -> int:
     for name, justify in (("name", "left"), ("runs", "right"), ("created", "left"), ("last run", "left")):
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
     for e in exps:
-        table.add_row(e.name, f"{e.run_count:,}", fmt_time(e.created_time),
+        table.add_row(plain(e.name), f"{e.run_count:,}", fmt_time(e.created_time),
                       f"{fmt_time(e.last_activity)} ({fmt_ago(e.last_activity)})" if e.last_activity else "—")
     out.print(table)
     out.print(f"{len(exps)} experiment{'s' if len(exps) != 1 else ''} in {store.path}", style="dim")

@@ -10,6 +10,8 @@ from app.commands.common import (
     fmt_duration,
     fmt_time,
     fmt_value,
+    plain,
+    safe,
     short_id,
     status_text,
 )
@@ -21,14 +23,16 @@ if TYPE_CHECKING:
 
 #: An artifacts tree longer than this is cut (a checkpoint folder can hold thousands of files).
 MAX_ARTIFACT_ENTRIES = 60
+#: Keys wider than this fold onto more lines (MLflow's limit is 250 characters).
+KEY_WIDTH = 60
 
 
 def show_run(store: Store, run: RunInfo, out: Console) -> None:
     from rich.markdown import Markdown
     from rich.panel import Panel
 
-    out.print(Panel(_overview(store, run), title=f"[bold]{run.name}[/]", title_align="left",
-                    subtitle=run.experiment, subtitle_align="right", expand=False))
+    out.print(Panel(_overview(store, run), title=plain(run.name, "bold"), title_align="left",
+                    subtitle=plain(run.experiment), subtitle_align="right", expand=False))
     # The note first: it is the human context ("why this run") that frames the numbers below.
     if run.note.strip():
         out.print(Panel(Markdown(run.note), title="Note", title_align="left", expand=False,
@@ -72,12 +76,12 @@ def _overview(store: Store, run: RunInfo) -> Any:
     grid.add_row("id", run.id)
     status = status_text(run)
     if run.tags.get("error"):
-        status = Text.assemble(status, Text(f"  {run.tags['error']}", style="red"))
+        status = Text.assemble(status, plain(f"  {run.tags['error']}", "red"))
     grid.add_row("status", status)
     if run.parent_id:
         try:
             parent = store.get_run(run.parent_id)
-            grid.add_row("parent", f"{parent.name} ({short_id(parent.id)})")
+            grid.add_row("parent", plain(f"{parent.name} ({short_id(parent.id)})"))
         except TrackerError:  # the parent was removed by gc: the id is all that is left
             grid.add_row("parent", f"{short_id(run.parent_id)} (removed)")
     grid.add_row("started", fmt_time(run.start_time, seconds=True))
@@ -87,15 +91,15 @@ def _overview(store: Store, run: RunInfo) -> Any:
     who = "@".join(x for x in (run.user, run.host) if x)
     pid = run.environment.get("pid")
     if who:
-        grid.add_row("user", who + (f" (pid {pid})" if pid else ""))
+        grid.add_row("user", plain(who + (f" (pid {pid})" if pid else "")))
     env = run.environment
     if run.git_commit:
         extra = [x for x in (env.get("git_branch"), "dirty" if env.get("git_dirty") else None) if x]
-        grid.add_row("git", run.git_commit[:10] + (f" ({', '.join(extra)})" if extra else ""))
+        grid.add_row("git", plain(run.git_commit[:10] + (f" ({', '.join(extra)})" if extra else "")))
     command = str(env.get("command", ""))
     if command:
         one_line = " ".join(command.split())
-        grid.add_row("command", one_line if len(one_line) <= 200 else one_line[:199] + "…")
+        grid.add_row("command", plain(one_line if len(one_line) <= 200 else one_line[:199] + "…"))
     return grid
 
 
@@ -103,11 +107,12 @@ def _kv_table(title: str, rows: list[tuple[str, Any]]) -> Any:
     from rich.table import Table
 
     table = Table(title=title, title_justify="left", title_style="bold", box=None, show_header=False,
-                  padding=(0, 2, 0, 0))
-    table.add_column(style="cyan", no_wrap=True)
+                  padding=(0, 2, 0, 0), min_width=len(title))  # a narrow table must not wrap its title
+    # Both columns fold: a 250-character key must not push its value off the screen.
+    table.add_column(style="cyan", overflow="fold", max_width=KEY_WIDTH)
     table.add_column(overflow="fold", max_width=100)
     for k, v in rows:
-        table.add_row(k, str(v))
+        table.add_row(plain(k), plain(v))
     return table
 
 
@@ -117,12 +122,15 @@ def _metrics_table(run: RunInfo) -> Any:
 
     table = Table(title=f"Metrics ({len(run.metrics)})", title_justify="left", title_style="bold",
                   box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
-    table.add_column("key", style="cyan", no_wrap=True)
+    # The key folds over lines and the numbers never wrap: rich narrows the wrappable column first,
+    # so a long key can no longer squeeze every value down to "…".
+    table.add_column("key", style="cyan", overflow="fold", max_width=KEY_WIDTH)
     for name in ("last", "step", "min", "max", "points"):
-        table.add_column(name, justify="right")
+        table.add_column(name, justify="right", no_wrap=True)
     for key in sorted(run.metrics):
         m = run.metrics[key]
-        table.add_row(key, fmt_value(m.last), f"{m.last_step:,}", fmt_value(m.min), fmt_value(m.max), f"{m.count:,}")
+        table.add_row(plain(key), fmt_value(m.last), f"{m.last_step:,}", fmt_value(m.min), fmt_value(m.max),
+                      f"{m.count:,}")
     return table
 
 
@@ -150,7 +158,7 @@ def _artifacts(store: Store, run: RunInfo) -> Any:
     if total == 0:
         tree.add("[dim](none)[/]")
     elif budget[0] < 0:
-        tree.add(f"[dim]… more, see {store.artifact_path(run.id)}[/]")
+        tree.add(f"[dim]… more, see {safe(store.artifact_path(run.id))}[/]")
     return tree
 
 
@@ -164,9 +172,9 @@ def _fill(store: Store, run_id: str, path: str, node: Any, budget: list[int]) ->
         seen += 1
         name = info.path.rsplit("/", 1)[-1]
         if info.is_dir:
-            seen += _fill(store, run_id, info.path, node.add(f"[bold blue]{name}/[/]"), budget)
+            seen += _fill(store, run_id, info.path, node.add(f"[bold blue]{safe(name)}/[/]"), budget)
         else:
-            node.add(f"{name} [dim]{fmt_bytes(info.size)}[/]")
+            node.add(f"{safe(name)} [dim]{fmt_bytes(info.size)}[/]")
     return seen
 
 
@@ -179,5 +187,5 @@ def _children_table(children: list[RunInfo]) -> Any:
     for name in ("id", "name", "status", "duration"):
         table.add_column(name)
     for c in children:
-        table.add_row(short_id(c.id), c.name, status_text(c), fmt_duration(c.duration_s))
+        table.add_row(short_id(c.id), plain(c.name), status_text(c), fmt_duration(c.duration_s))
     return table

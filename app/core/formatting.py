@@ -31,3 +31,14 @@ def human_size(size: int | None) -> str:
             return f"{int(value)} B" if unit == "B" else f"{value:.1f} {unit}"
         value /= 1024
     return f"{value:.1f} TB"  # pragma: no cover
+
+
+def printable(text: str) -> str:
+    """``text`` with unprintable characters written as escapes (``\\n``, ``\\t``, ``\\x1b``, ``\\ud800``).
+
+    Keys, names and values come from users' scripts: a newline must not split a table row, an
+    escape sequence must not drive the terminal, and a lone surrogate must not crash the output.
+    """
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from pathlib import Path
+from typing import Any
 
 #: Give up waiting for a --screenshot to settle after this long and write what is shown.
 SCREENSHOT_TIMEOUT_MS = 30_000
+#: While Qt's event loop runs, Python runs signal handlers only when some Python code runs;
+#: a timer this often makes Ctrl-C take effect at once.
+SIGNAL_POLL_MS = 200
+#: The exit status after Ctrl-C, as a shell reports a program stopped by SIGINT.
+SIGINT_EXIT = 130
 
 
 def run_ui(store: str | os.PathLike[str] | None = None, *, screenshot: str | None = None,
@@ -44,6 +51,7 @@ def run_ui(store: str | os.PathLike[str] | None = None, *, screenshot: str | Non
     elif not settings.value("window/geometry"):
         window.resize(1440, 900)
     window.show()
+    previous_sigint = _quit_on_ctrl_c(app, window)
     target = store if store is not None else (None if screenshot else settings.value("store/last"))
     if target:
         window.open_store(str(target))
@@ -64,4 +72,30 @@ def run_ui(store: str | os.PathLike[str] | None = None, *, screenshot: str | Non
         QTimer.singleShot(SCREENSHOT_TIMEOUT_MS, shoot)
         if not target:
             QTimer.singleShot(500, shoot)
-    return app.exec()
+    try:
+        return app.exec()
+    finally:
+        signal.signal(signal.SIGINT, previous_sigint)
+
+
+def _quit_on_ctrl_c(app: Any, window: Any) -> Any:
+    """Ctrl-C in the terminal closes the window the normal way (state saved, an unsaved note
+    asked about) instead of raising KeyboardInterrupt inside a Qt callback. A second Ctrl-C
+    while that close is pending stops the process at once. Returns the handler it replaced."""
+    from PySide6.QtCore import QTimer
+
+    def close() -> None:
+        if window.close():
+            app.exit(SIGINT_EXIT)
+        else:  # the user kept the window (an unsaved note): Ctrl-C closes it again next time
+            signal.signal(signal.SIGINT, on_sigint)
+
+    def on_sigint(_signum: int, _frame: Any) -> None:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        QTimer.singleShot(0, close)  # leave the signal handler before touching widgets
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    wake = QTimer(window)
+    wake.timeout.connect(lambda: None)
+    wake.start(SIGNAL_POLL_MS)
+    return previous

@@ -116,8 +116,9 @@ def test_delete_hides_and_restore_brings_back(capsys, small):
     assert code == 0 and "Deleted" in out
     listed = run(capsys, "runs", "list", "--store", path, "-q")[1].split()
     assert victim not in listed
-    assert run(capsys, "runs", "list", "--store", path, "--deleted", "-q")[1].split() == [victim]
-    assert victim in run(capsys, "runs", "list", "--store", path, "--all", "-q")[1].split()
+    assert run(capsys, "runs", "list", "--store", path, "--only-deleted", "-q")[1].split() == [victim]
+    assert victim in run(capsys, "runs", "list", "--store", path, "--deleted", "-q")[1].split()
+    assert victim in run(capsys, "runs", "list", "--store", path, "--all", "-q")[1].split()  # the old spelling
     code, out, _ = run(capsys, "runs", "restore", victim, "--store", path)
     assert code == 0 and "Restored" in out
     assert victim in run(capsys, "runs", "list", "--store", path, "-q")[1].split()

@@ -131,7 +131,7 @@ def load_runs(conn: Connection, where: Sequence[ColumnElement[bool]] = (),
         out.append(RunInfo(
             id=rid, name=name, experiment=experiment, status=derive_status(status, beat, host, pid, now),
             start_time=start, end_time=end, params=params[rid], tags=tags[rid], note=note or "",
-            metrics={k: m[k] for k in sorted(m)}, parent_id=parent, deleted=deleted is not None,
+            metrics={k: m[k] for k in sorted(m)}, parent_id=parent, deleted=deleted is not None, deleted_time=deleted,
             environment=env, heartbeat_time=beat, experiment_id=exp_id, seq=seq))
     return out
 
