@@ -2,16 +2,22 @@
 
 Pure classification: a few KB of a file are read and looked at; nothing is ever executed,
 imported, unpickled or loaded by a third-party parser here. Pickles and checkpoints are
-named from their magic bytes and left closed.
+named from their magic bytes and left closed. For Markdown artifacts: which linked images may
+be read (files inside the run only), and a cap on table cells.
 """
 
 from __future__ import annotations
 
 import ast
+import base64
+import binascii
 import codecs
+import os
+import re
 import stat
 import struct
 import zipfile
+from urllib.parse import unquote, unquote_to_bytes, urlsplit
 from pathlib import Path
 from typing import Any
 
@@ -195,5 +201,110 @@ def is_previewable_text(kind: str) -> bool:
     return kind in {"svg", "json", "yaml", "csv", "tsv", "markdown", "text"}
 
 
+# --------------------------------------------------------------------------- Markdown artifacts
+
+class ImageRefused(Exception):
+    """An image a Markdown artifact links to that is not shown; the message says why."""
+
+
+def read_linked_image(ref: str, doc_dir: Path | str, root: Path | str, max_bytes: int) -> bytes:
+    """The bytes of the image ``ref`` that a Markdown file in ``doc_dir`` links to.
+
+    Only a regular file inside ``root`` (the run's artifact folder, after following symlinks)
+    of at most ``max_bytes`` is read, and a small ``data:`` URI is decoded. Anything else
+    raises ImageRefused without opening it: a device like /dev/zero never ends, a fifo blocks,
+    a path outside the run reads what the artifact has no business showing, and a URL would
+    reach the network.
+    """
+    parts = urlsplit(ref.strip())
+    scheme = parts.scheme.lower()
+    if scheme == "data":
+        return _data_uri(ref.strip(), max_bytes)
+    if scheme not in ("", "file") or parts.netloc not in ("", "localhost"):
+        raise ImageRefused("remote images are never fetched")
+    rel = unquote(parts.path)
+    if not rel:
+        raise ImageRefused("no file named")
+    real = os.path.realpath(os.path.join(doc_dir, rel))  # an absolute rel replaces doc_dir
+    base = os.path.realpath(root)
+    if os.path.commonpath([base, real]) != base:
+        raise ImageRefused("outside the run folder")
+    try:
+        st = os.stat(real)
+        if not stat.S_ISREG(st.st_mode):  # never open a fifo, socket or device
+            raise ImageRefused("not a regular file")
+        _check_size(st.st_size, max_bytes)
+        # O_NONBLOCK: should the file be swapped for a fifo since the stat, opening won't wait.
+        fd = os.open(real, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
+    except FileNotFoundError:
+        raise ImageRefused("not found") from None
+    except OSError as e:
+        raise ImageRefused(f"cannot be read ({e.strerror or e})") from None
+    with os.fdopen(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise ImageRefused("not a regular file")
+        data = fh.read(max_bytes + 1)
+    _check_size(len(data), max_bytes)  # it grew since the stat
+    return data
+
+
+def _check_size(size: int, max_bytes: int) -> None:
+    if size > max_bytes:
+        raise ImageRefused(f"larger than the {max_bytes / 1e6:g} MB limit for linked images")
+
+
+def _data_uri(uri: str, max_bytes: int) -> bytes:
+    _check_size(len(uri) * 3 // 4 - 100, max_bytes)  # before decoding anything
+    head, sep, payload = uri[5:].partition(",")
+    if not sep:
+        raise ImageRefused("not a valid data: URI")
+    try:
+        data = (base64.b64decode(payload, validate=True) if head.lower().endswith(";base64")
+                else unquote_to_bytes(payload))
+    except (binascii.Error, ValueError):
+        raise ImageRefused("not a valid data: URI") from None
+    _check_size(len(data), max_bytes)
+    return data
+
+
+_TABLE_DELIMITER = re.compile(r" {0,3}\|?[ \t]*:?-+:?[ \t]*(\|[ \t]*:?-+:?[ \t]*)*\|?[ \t]*")
+_FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
+
+
+def limit_table_cells(text: str, max_cells: int) -> tuple[str, int]:
+    """``text`` with the body rows of its Markdown tables left out once ``max_cells`` cells (all
+    tables together) are kept, and how many rows were left out. One pass over the lines.
+
+    Qt lays a table out whole, on the GUI thread, in time growing with its cells.
+    """
+    out: list[str] = []
+    cells = dropped = 0
+    fence = ""
+    in_table = False
+    for line in text.splitlines(keepends=True):
+        bare = line.rstrip("\r\n")
+        if in_table:
+            if bare.strip() and "|" in bare:
+                row = bare.strip().strip("|")
+                cells += row.count("|") - row.count("\\|") + 1
+                if cells <= max_cells:
+                    out.append(line)
+                else:
+                    dropped += 1
+                continue
+            in_table = False
+        fence_match = _FENCE.match(bare)
+        if fence:
+            if fence_match and bare.strip().startswith(fence):
+                fence = ""
+        elif fence_match:
+            fence = fence_match.group(1)
+        elif "|" in bare and out and "|" in out[-1] and _TABLE_DELIMITER.fullmatch(bare):
+            in_table = True
+        out.append(line)
+    return "".join(out), dropped
+
+
 __all__ = ["preview_kind", "read_text_head", "describe_binary", "is_previewable_text",
+           "read_linked_image", "ImageRefused", "limit_table_cells",
            "IMAGE_EXTENSIONS", "NEVER_LOAD_EXTENSIONS", "HEAD_BYTES"]

@@ -308,7 +308,8 @@ class ArtifactsView(QWidget):
         self._preview_running = True
 
         def job() -> Preview:
-            return load_preview(store.artifact_path(run_id, rel), rel)
+            root = store.artifact_path(run_id, "")
+            return load_preview(store.artifact_path(run_id, rel), rel, root=root)
 
         self._previewer.submit(job, lambda p: self._preview_done(gen, rel, p, None),
                                lambda e: self._preview_done(gen, rel, None, e))

@@ -4,7 +4,9 @@
 reads at most a bounded part of it. Nothing is executed, imported or unpickled: JSON goes
 through ``json``, YAML through ``yaml.safe_load`` only, images through ``QImageReader`` (with a
 size cap), binaries are described from their first 8 KB. The result is plain data plus, for
-images, a ``QImage`` (safe to create outside the GUI thread; pixmaps are made on the GUI side).
+images, a ``QImage`` (safe to create outside the GUI thread; pixmaps are made on the GUI side)
+and, for Markdown, a finished ``QTextDocument`` with its images (only files inside the run)
+already decoded, moved to the GUI thread: parsing and spacing a long file takes seconds.
 """
 
 from __future__ import annotations
@@ -19,11 +21,19 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QRectF, QSize, Qt
-from PySide6.QtGui import QImage, QImageReader, QPainter
+from PySide6.QtCore import QBuffer, QByteArray, QCoreApplication, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QImage, QImageReader, QPainter, QTextDocument
 
 from app.qt.detail_common import human_size, local_time
-from tracker_sdk.preview import describe_binary, preview_kind, read_text_head
+from app.qt.markdown_view import markdown_document
+from tracker_sdk.preview import (
+    ImageRefused,
+    describe_binary,
+    limit_table_cells,
+    preview_kind,
+    read_linked_image,
+    read_text_head,
+)
 
 MAX_TEXT_BYTES = 1 << 20  # 1 MB
 MAX_TABLE_ROWS = 10_000
@@ -31,6 +41,13 @@ MAX_TABLE_COLUMNS = 500
 MAX_TABLE_BYTES = 32 * 1024 * 1024
 MAX_PARSE_BYTES = {"json": 20 * 1024 * 1024, "yaml": 5 * 1024 * 1024}
 MAX_IMAGE_SIDE = 4096
+MAX_DECODE_MB = 512  # a decompression bomb fails instead of eating RAM
+MAX_MARKDOWN_TABLE_CELLS = 2000  # Qt lays a table out whole, on the GUI thread
+MAX_LINKED_IMAGE_BYTES = 10 * 1024 * 1024  # per image a Markdown file links to
+MAX_LINKED_IMAGES = 50
+MAX_LINKED_IMAGE_SIDE = 2048
+#: Code blocks in Markdown previews: translucent, so it suits light and dark themes alike.
+CODE_BACKGROUND = QColor(128, 128, 128, 40)
 MAX_SVG_BYTES = 10 * 1024 * 1024
 MAX_DIR_ENTRIES = 100_000
 NEVER_OPENED = "Not opened: binary files are never executed or unpickled."
@@ -56,11 +73,14 @@ class Preview:
     headers: list[str] = field(default_factory=list)
     rows: list[list[str]] = field(default_factory=list)
     info: list[tuple[str, str]] = field(default_factory=list)
+    document: QTextDocument | None = None  # a rendered Markdown file, owned by the GUI thread
 
 
 def load_preview(path: Path, rel: str, max_text: int = MAX_TEXT_BYTES,
-                 max_rows: int = MAX_TABLE_ROWS) -> Preview:
-    """The preview of artifact ``rel`` (at ``path``). Raises OSError / PreviewError."""
+                 max_rows: int = MAX_TABLE_ROWS, root: Path | None = None) -> Preview:
+    """The preview of artifact ``rel`` (at ``path``) of the run whose folder is ``root``
+    (Markdown shows images from there only; default: the file's own folder).
+    Raises OSError / PreviewError."""
     kind = preview_kind(path)
     size = 0 if kind in ("dir", "model") else os.stat(path).st_size
     p = Preview(rel=rel, kind=kind, page="text", size=size)
@@ -73,9 +93,7 @@ def load_preview(path: Path, rel: str, max_text: int = MAX_TEXT_BYTES,
     elif kind in ("csv", "tsv"):
         _table(path, p, max_rows)
     elif kind == "markdown":
-        p.page = "markdown"
-        p.text, cut = read_text_head(path, max_text)
-        p.note = _cut_note(cut, size, max_text)
+        _markdown(path, p, max_text, root or path.parent)
     elif kind == "model":
         _model(path, p)
     elif kind == "dir":
@@ -109,23 +127,65 @@ def _size_text(size: int) -> str:
     return f"{human_size(size)} ({size:,} bytes)" if size >= 1024 else human_size(size)
 
 
+def _decode(reader: QImageReader, max_side: int) -> tuple[QImage, QSize]:
+    """The image, scaled down to fit ``max_side``, and its own size; PreviewError says why not
+    ("too large (…)", "not decodable (…)")."""
+    reader.setAutoTransform(True)
+    reader.setAllocationLimit(MAX_DECODE_MB)
+    size = reader.size()
+    if size.isValid() and max(size.width(), size.height()) > max_side:
+        reader.setScaledSize(size.scaled(max_side, max_side, Qt.AspectRatioMode.KeepAspectRatio))
+    image = reader.read()
+    if not image.isNull():
+        return image, size if size.isValid() else image.size()
+    need = 4 * size.width() * size.height() if size.isValid() else 0  # Qt decodes to 32 bits/pixel
+    if need > MAX_DECODE_MB * 1024 * 1024:  # most formats are decoded whole before scaling
+        raise PreviewError(f"too large ({size.width():,} × {size.height():,} px would need "
+                           f"{human_size(need)} of memory; the limit is {MAX_DECODE_MB} MB)")
+    raise PreviewError(f"not decodable ({reader.errorString()})")
+
+
 def _image(path: Path, p: Preview) -> None:
     reader = QImageReader(str(path))
-    reader.setAutoTransform(True)
-    reader.setAllocationLimit(512)  # MB: a decompression bomb fails instead of eating RAM
-    size = reader.size()
-    if size.isValid() and max(size.width(), size.height()) > MAX_IMAGE_SIDE:
-        reader.setScaledSize(size.scaled(MAX_IMAGE_SIDE, MAX_IMAGE_SIDE, Qt.AspectRatioMode.KeepAspectRatio))
-        p.note = f"Scaled down to fit {MAX_IMAGE_SIDE} px for the preview."
-    image = reader.read()
-    if image.isNull():
-        _binary(path, p, f"Cannot decode this image: {reader.errorString()}.")
+    try:
+        image, size = _decode(reader, MAX_IMAGE_SIDE)
+    except PreviewError as e:
+        _binary(path, p, f"This image cannot be previewed: {e}. "
+                         "Double-click it to open it in the system viewer.")
         return
     p.page = "image"
     p.image = image
-    p.image_size = (size.width(), size.height()) if size.isValid() else (image.width(), image.height())
+    p.image_size = (size.width(), size.height())
+    if max(size.width(), size.height()) > MAX_IMAGE_SIDE:
+        p.note = f"Scaled down to fit {MAX_IMAGE_SIDE} px for the preview."
     fmt = bytes(reader.format().data()).decode("ascii", "replace").upper() or "image"
     p.info = [("Format", fmt), ("Pixels", f"{p.image_size[0]} × {p.image_size[1]}")]
+
+
+def _markdown(path: Path, p: Preview, max_text: int, root: Path) -> None:
+    text, cut = read_text_head(path, max_text)
+    text, dropped = limit_table_cells(text, MAX_MARKDOWN_TABLE_CELLS)
+    budget = [MAX_LINKED_IMAGES]
+
+    def image(ref: str) -> QImage | str:
+        if budget[0] <= 0:
+            return f"more than {MAX_LINKED_IMAGES} images"
+        budget[0] -= 1
+        try:
+            data = read_linked_image(ref, path.parent, root, MAX_LINKED_IMAGE_BYTES)
+            buffer = QBuffer()
+            buffer.setData(QByteArray(data))
+            return _decode(QImageReader(buffer), MAX_LINKED_IMAGE_SIDE)[0]
+        except (ImageRefused, PreviewError) as e:
+            return str(e)
+
+    p.page = "markdown"
+    p.text = text
+    p.document = markdown_document(text, CODE_BACKGROUND, image)
+    p.document.moveToThread(QCoreApplication.instance().thread())  # the GUI thread shows it
+    rows = (f"Tables cut short: {dropped:,} rows left out (a preview shows at most "
+            f"{MAX_MARKDOWN_TABLE_CELLS:,} table cells)." if dropped else "")
+    p.note = " ".join(n for n in (_cut_note(cut, p.size, max_text), rows) if n)
 
 
 def _svg(path: Path, p: Preview, max_text: int) -> None:

@@ -32,7 +32,7 @@ from app.qt.detail_common import (
     monospace_font,
     set_icon,
 )
-from app.qt.markdown_view import SafeTextBrowser, render_markdown
+from app.qt.markdown_view import SafeTextBrowser
 from app.qt.preview_loaders import Preview
 from app.qt.theme import icon
 
@@ -337,8 +337,8 @@ class PreviewPane(QWidget):
             self.image.set_image(QPixmap.fromImage(p.image), f"{w} × {h} px", w)
         elif p.page == "text":
             self.text.setPlainText(p.text)
-        elif p.page == "markdown":
-            render_markdown(self.markdown, p.text)
+        elif p.page == "markdown" and p.document is not None:
+            self.markdown.show_document(p.document)
         elif p.page == "table":
             self._fill_table(p)
         elif p.page == "info":

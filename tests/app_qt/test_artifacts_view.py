@@ -325,9 +325,9 @@ def test_busy_indicator_while_a_slow_load_runs(view, qtbot, monkeypatch):
     gate = threading.Event()
     real = av.load_preview
 
-    def slow(path, rel):
+    def slow(*args, **kwargs):
         gate.wait(5)
-        return real(path, rel)
+        return real(*args, **kwargs)
 
     monkeypatch.setattr(av, "load_preview", slow)
     assert view.select_path("big.txt")
@@ -348,15 +348,59 @@ def test_fifo_is_never_opened(tmp_path):
     assert p.page == "info" and "special file" in p.info[0][1]
 
 
-def test_markdown_never_loads_images_from_disk(qtbot, tmp_path):
-    from app.qt.markdown_view import SafeTextBrowser, markdown_html, render_markdown
+def _zeros_png(path: Path, width: int, height: int) -> Path:
+    """A valid RGB PNG of black pixels (``height`` a multiple of 100), never all in memory."""
+    import struct
+    import zlib
 
-    image = tmp_path / "x.png"
-    image.write_bytes(b"\x89PNG\r\n\x1a\n")
-    browser = SafeTextBrowser()
-    qtbot.addWidget(browser)
-    render_markdown(browser, f"# Hi\n\n![alt]({image.as_uri()})")
-    assert browser.document().begin().text() == "Hi"
-    assert browser.loadResource(2, QUrl.fromLocalFile(str(image))) is None
-    html = markdown_html(f"text ![alt]({image})", browser.palette().base().color())
-    assert "<img" not in html and "[image: alt]" in html
+    def chunk(tag: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data))
+
+    comp = zlib.compressobj(1)
+    rows = b"\0" * (1 + 3 * width) * 100  # filter byte + RGB, 100 rows at a time
+    idat = b"".join(comp.compress(rows) for _ in range(height // 100)) + comp.flush()
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    body = chunk(b"IHDR", header) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + body)
+    return path
+
+
+@pytest.fixture()
+def image_view(qtbot, tmp_path):
+    """A view on a fresh run with the images this test logs."""
+    run = tracker_sdk.init(store=tmp_path / "s", name="images")
+    store = tracker_sdk.Store(tmp_path / "s")
+    v = ArtifactsView()
+    qtbot.addWidget(v)
+    v.resize(1000, 650)
+
+    def open_with(*paths: Path) -> ArtifactsView:
+        for path in paths:
+            run.log_artifact(path)
+        run.finish()
+        v.set_run(store, run.id)
+        qtbot.waitUntil(lambda: all(v.model.find(p.name) is not None for p in paths))
+        return v
+
+    yield open_with
+    v.shutdown()
+    store.close()
+
+
+def test_an_image_too_large_to_decode_says_so_once(image_view, qtbot, tmp_path):
+    # 20,000 x 7,000 px: 1.8 MB on disk, 560 MB decoded, over the decoder's 512 MB limit.
+    v = image_view(_zeros_png(tmp_path / "huge.png", 20_000, 7_000))
+    assert show(v, qtbot, "huge.png") == "info"
+    message = v.preview.message.text()
+    assert "too large" in message and "20,000 × 7,000 px" in message and "512 MB" in message
+    assert "system viewer" in message
+    assert "decod" not in message.lower() and v.preview.message.level() == "warning"
+    assert v.preview.note.isHidden()  # no "Scaled down" beside it: nothing was scaled
+
+
+def test_a_wide_image_is_scaled_down_without_a_warning(image_view, qtbot, tmp_path):
+    v = image_view(_zeros_png(tmp_path / "wide.png", 5_000, 100))
+    assert show(v, qtbot, "wide.png") == "image"
+    assert v.preview.image.pixmap_size()[0] == preview_loaders.MAX_IMAGE_SIDE
+    assert v.preview.image.caption.text().startswith("5000 × 100 px")
+    assert "Scaled down" in v.preview.note.text() and v.preview.message.text() == ""

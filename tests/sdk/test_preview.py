@@ -12,7 +12,14 @@ import numpy as np
 import pytest
 
 from tracker_sdk.artifacts import encode_png
-from tracker_sdk.preview import describe_binary, preview_kind, read_text_head
+from tracker_sdk.preview import (
+    ImageRefused,
+    describe_binary,
+    limit_table_cells,
+    preview_kind,
+    read_linked_image,
+    read_text_head,
+)
 
 PNG = encode_png(np.zeros((2, 2), np.uint8))
 
@@ -160,3 +167,125 @@ def test_describe_never_unpickles(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
         path = _make(tmp_path, name, data)
         assert preview_kind(path) == "binary"
         describe_binary(path)
+
+
+# --------------------------------------------------------------------------- Markdown artifacts
+
+def _run_folder(tmp_path: Path) -> Path:
+    root = tmp_path / "runs" / "r1"
+    _make(root, "plots/a.png", PNG)
+    return root
+
+
+def test_an_image_linked_inside_the_run_is_read(tmp_path: Path) -> None:
+    root = _run_folder(tmp_path)
+    assert read_linked_image("plots/a.png", root, root, 1000) == PNG
+    assert read_linked_image("./plots/../plots/a.png", root, root, 1000) == PNG
+    assert read_linked_image("../plots/a.png", root / "sub", root, 1000) == PNG  # from sub/report.md
+    assert read_linked_image(str(root / "plots" / "a.png"), root, root, 1000) == PNG  # absolute, inside
+    _make(root, "plots/my plot.png", PNG)
+    assert read_linked_image("plots/my%20plot.png", root, root, 1000) == PNG  # a URL: %20 is a space
+
+
+def test_a_small_data_uri_image_is_decoded_and_a_big_one_refused(tmp_path: Path) -> None:
+    import base64
+
+    root = _run_folder(tmp_path)
+    uri = "data:image/png;base64," + base64.b64encode(PNG).decode()
+    assert read_linked_image(uri, root, root, 1000) == PNG
+    with pytest.raises(ImageRefused, match="larger than"):
+        read_linked_image(uri, root, root, len(PNG) - 1)
+
+
+@pytest.mark.parametrize(("ref", "why"), [
+    ("/dev/zero", "outside the run folder"),  # a device: read, it never ends
+    ("/etc/passwd", "outside the run folder"),
+    ("file:///etc/passwd", "outside the run folder"),
+    ("../r2/x.png", "outside the run folder"),  # another run's folder
+    ("../../../../../../../../etc/passwd", "outside the run folder"),
+    ("http://example.com/x.png", "remote"),  # never fetched
+    ("https://example.com/x.png", "remote"),
+    ("//example.com/x.png", "remote"),
+    ("ftp://example.com/x.png", "remote"),
+    ("plots/none.png", "not found"),
+    ("plots", "not a regular file"),
+    ("", "no file"),
+])
+def test_images_outside_the_run_or_remote_are_refused(tmp_path: Path, ref: str, why: str) -> None:
+    root = _run_folder(tmp_path)
+    _make(tmp_path / "runs" / "r2", "x.png", PNG)
+    with pytest.raises(ImageRefused, match=why):
+        read_linked_image(ref, root, root, 1000)
+
+
+def test_an_absolute_path_to_a_file_outside_the_run_is_never_opened(tmp_path: Path, monkeypatch) -> None:
+    root = _run_folder(tmp_path)
+    secret = _make(tmp_path, "secret.png", PNG)
+    opened: list[str] = []
+    real_open = os.open
+
+    def spy(path, *args, **kwargs):
+        opened.append(str(path))
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", spy)
+    with pytest.raises(ImageRefused, match="outside the run folder"):
+        read_linked_image(str(secret), root, root, 1000)
+    assert opened == []
+
+
+def test_a_symlink_leaving_the_run_is_refused(tmp_path: Path) -> None:
+    root = _run_folder(tmp_path)
+    secret = _make(tmp_path, "secret.png", PNG)
+    os.symlink(secret, root / "plots" / "link.png")
+    os.symlink("/dev/zero", root / "plots" / "zero.png")
+    for ref in ("plots/link.png", "plots/zero.png"):
+        with pytest.raises(ImageRefused, match="outside the run folder"):
+            read_linked_image(ref, root, root, 1000)
+    os.symlink(root / "plots" / "a.png", root / "plots" / "inside.png")  # a link within the run is fine
+    assert read_linked_image("plots/inside.png", root, root, 1000) == PNG
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs POSIX fifos")
+def test_a_fifo_in_the_run_is_refused_without_blocking(tmp_path: Path) -> None:
+    root = _run_folder(tmp_path)
+    os.mkfifo(root / "plots" / "pipe.png")  # opening it for reading would wait for a writer forever
+    with pytest.raises(ImageRefused, match="not a regular file"):
+        read_linked_image("plots/pipe.png", root, root, 1000)
+
+
+def test_an_image_over_the_size_cap_is_refused(tmp_path: Path) -> None:
+    root = _run_folder(tmp_path)
+    _make(root, "plots/huge.png", PNG + b"\0" * 5000)
+    with pytest.raises(ImageRefused, match="larger than"):
+        read_linked_image("plots/huge.png", root, root, 1000)
+
+
+def _table(rows: int, start: int = 0) -> str:
+    return "| a | b |\n|---|--:|\n" + "".join(f"| {i} | {i * 2} |\n" for i in range(start, start + rows))
+
+
+def test_table_rows_beyond_the_cell_cap_are_left_out() -> None:
+    text = "# Report\n\n" + _table(5) + "\nAfter the table.\n\n" + _table(3, 100) + "\nEnd\n"
+    capped, dropped = limit_table_cells(text, 12)  # 2 cells a row: 6 rows in all
+    assert dropped == 2  # 5 rows of the first table and 1 of the second are kept
+    assert capped == ("# Report\n\n" + _table(5) + "\nAfter the table.\n\n" + _table(1, 100) + "\nEnd\n")
+    assert limit_table_cells(text, 100) == (text, 0)
+    wide = "|a|b|c|d|\n|-|-|-|-|\n|1|2|3|4|\n|5|6|7|8|\n|9|\\||x|y|\n"  # an escaped pipe is no cell
+    assert limit_table_cells(wide, 12) == (wide, 0)
+    assert limit_table_cells(wide, 11) == (wide.rsplit("|9", 1)[0], 1)
+
+
+def test_table_cell_cap_ignores_code_blocks_and_plain_pipes() -> None:
+    code = "```\n| a | b |\n|---|---|\n| 1 | 2 |\n| 3 | 4 |\n```\n"
+    prose = "a | b\nnot a table\nc | d\n"
+    assert limit_table_cells(code + prose, 2) == (code + prose, 0)
+    loose = "a | b\n--|--\n1 | 2\n3 | 4\n"  # GFM tables need no outer pipes
+    assert limit_table_cells(loose, 2) == ("a | b\n--|--\n1 | 2\n", 1)
+
+
+def test_table_cell_cap_is_linear_on_a_huge_table() -> None:
+    text = _table(200_000)  # a quadratic pass over this would take hours
+    capped, dropped = limit_table_cells(text, 2000)
+    assert dropped == 199_000
+    assert capped == _table(1000)
