@@ -127,7 +127,7 @@ def _size_text(size: int) -> str:
     return f"{human_size(size)} ({size:,} bytes)" if size >= 1024 else human_size(size)
 
 
-def _decode(reader: QImageReader, max_side: int) -> tuple[QImage, QSize]:
+def decode(reader: QImageReader, max_side: int) -> tuple[QImage, QSize]:
     """The image, scaled down to fit ``max_side``, and its own size; PreviewError says why not
     ("too large (…)", "not decodable (…)")."""
     reader.setAutoTransform(True)
@@ -148,7 +148,7 @@ def _decode(reader: QImageReader, max_side: int) -> tuple[QImage, QSize]:
 def _image(path: Path, p: Preview) -> None:
     reader = QImageReader(str(path))
     try:
-        image, size = _decode(reader, MAX_IMAGE_SIDE)
+        image, size = decode(reader, MAX_IMAGE_SIDE)
     except PreviewError as e:
         _binary(path, p, f"This image cannot be previewed: {e}. "
                          "Double-click it to open it in the system viewer.")
@@ -175,7 +175,7 @@ def _markdown(path: Path, p: Preview, max_text: int, root: Path) -> None:
             data = read_linked_image(ref, path.parent, root, MAX_LINKED_IMAGE_BYTES)
             buffer = QBuffer()
             buffer.setData(QByteArray(data))
-            return _decode(QImageReader(buffer), MAX_LINKED_IMAGE_SIDE)[0]
+            return decode(QImageReader(buffer), MAX_LINKED_IMAGE_SIDE)[0]
         except (ImageRefused, PreviewError) as e:
             return str(e)
 

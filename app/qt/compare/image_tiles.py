@@ -14,6 +14,7 @@ from PySide6.QtCore import QEvent, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QImageReader, QPainter, QPalette, QPen, QPixmap
 from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
 
+from app.qt.preview_loaders import PreviewError, decode
 from tracker_sdk.entities import RunInfo
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp")
@@ -49,16 +50,14 @@ def _walk(store: Any, run_id: str, path: str) -> list[Any]:
 
 
 def decode_image(file: str, max_side: int = MAX_DECODE) -> tuple[QImage | None, QSize, str]:
-    """Read an image, scaled down (never up) to ``max_side``. Safe off the GUI thread."""
+    """Read an image, scaled down (never up) to ``max_side``, within the previews' memory
+    limit: (image, its own size, "") or (None, size, why not). Safe off the GUI thread."""
     reader = QImageReader(file)
-    reader.setAutoTransform(True)
-    size = reader.size()
-    if size.isValid() and max(size.width(), size.height()) > max_side:
-        reader.setScaledSize(size.scaled(max_side, max_side, Qt.AspectRatioMode.KeepAspectRatio))
-    image = reader.read()
-    if image.isNull():
-        return None, size, reader.errorString()
-    return image, size if size.isValid() else image.size(), ""
+    try:
+        image, size = decode(reader, max_side)
+    except PreviewError as e:
+        return None, reader.size(), str(e)
+    return image, size, ""
 
 
 class Thumb(QWidget):
