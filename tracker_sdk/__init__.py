@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     )
     from tracker_sdk.reader import Store
     from tracker_sdk.run import Run
+    from tracker_sdk.sources import open_store
 
 __version__ = "0.1.0"
 
@@ -45,6 +46,7 @@ _LAZY = {
     "init": "tracker_sdk.api", "log": "tracker_sdk.api", "log_params": "tracker_sdk.api",
     "set_tags": "tracker_sdk.api", "log_artifact": "tracker_sdk.api", "finish": "tracker_sdk.api",
     "active_run": "tracker_sdk.api", "Store": "tracker_sdk.reader", "Run": "tracker_sdk.run",
+    "open_store": "tracker_sdk.sources",
     "RunInfo": "tracker_sdk.entities", "RunStatus": "tracker_sdk.entities",
     "MetricSeries": "tracker_sdk.entities", "MetricSummary": "tracker_sdk.entities",
     "Experiment": "tracker_sdk.entities", "ArtifactInfo": "tracker_sdk.entities",

@@ -59,8 +59,26 @@ class Store:
         self._artifacts: ArtifactStore | None = None
         self._read_engine()  # open and check the schema now: errors surface at construction
 
+    #: A foreign store opened in place is read-only (see tracker_sdk.sources.mirror).
+    read_only = False
+    #: Whose format the store is in, for labels: "Runwatch", "MLflow", "TensorBoard".
+    source_kind = "Runwatch"
+    #: Whether sync() has nothing more to read right now (always, for a native store).
+    caught_up = True
+
     def __repr__(self) -> str:
         return f"Store({str(self.path)!r})"
+
+    def sync(self, budget_s: float | None = None) -> bool:
+        """Bring in what the source gained; a native store is its own source, so nothing."""
+        return False
+
+    def sync_all(self) -> None:
+        """Sync until caught up; nothing to do for a native store."""
+
+    def notice(self) -> str | None:
+        """One line the user should see about this store, or None."""
+        return None
 
     # --- engines ------------------------------------------------------------------------------
     def _engine(self, immediate: bool) -> Engine:

@@ -1,0 +1,64 @@
+"""MLflow tracking databases written by the real MLflow, in a child process (never by hand).
+
+MLflow is a test dependency only (pinned in the ``test`` extra); where it is not installed
+(the headless CI venv) the tests that need it are skipped.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+HAVE_MLFLOW = importlib.util.find_spec("mlflow") is not None
+needs_mlflow = pytest.mark.skipif(not HAVE_MLFLOW, reason="MLflow is not installed (pip install -e '.[test]')")
+
+#: A course-style MLflow script: nested runs, params, tags, a note, NaN/inf, several values at
+#: one step, an artifact, a failed run, a deleted run, a second experiment.
+COURSE_SCRIPT = """
+import math, mlflow
+mlflow.set_tracking_uri("sqlite:///mlflow.db")
+mlflow.set_experiment("wine")
+with mlflow.start_run(run_name="sweep") as parent:
+    mlflow.log_param("model", "elasticnet")
+    for i, alpha in enumerate((0.1, 0.5)):
+        with mlflow.start_run(run_name=f"alpha-{alpha}", nested=True) as child:
+            mlflow.log_params({"alpha": alpha, "l1_ratio": 0.5})
+            mlflow.set_tags({"team": "ml", "mlflow.note.content": f"trial {i}"})
+            for step in range(50):
+                mlflow.log_metric("rmse", 1.0 / (step + 1) + alpha, step=step)
+            mlflow.log_metric("rmse", float("nan"), step=50)
+            mlflow.log_metric("rmse", float("inf"), step=51)
+            mlflow.log_metric("rmse", float("-inf"), step=51)
+            mlflow.log_text("residuals look fine", "reports/summary.txt")
+with mlflow.start_run(run_name="crashed-trial"):
+    mlflow.log_metric("rmse", 3.0, step=0)
+    mlflow.end_run(status="FAILED")
+with mlflow.start_run(run_name="discarded") as gone:
+    mlflow.log_metric("rmse", 9.0)
+mlflow.delete_run(gone.info.run_id)
+mlflow.set_experiment("baseline")
+with mlflow.start_run(run_name="mean-predictor"):
+    mlflow.log_metric("rmse", 0.9)
+print("written", flush=True)
+"""
+
+
+def run_mlflow(script: str, cwd: Path, timeout: float = 120.0) -> str:
+    """Run ``script`` with the real MLflow in ``cwd``; its stdout."""
+    proc = subprocess.run([sys.executable, "-c", textwrap.dedent(script)], cwd=cwd, capture_output=True,
+                          text=True, timeout=timeout, env=_quiet_env())
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc.stdout
+
+
+def _quiet_env() -> dict[str, str]:
+    import os
+
+    env = dict(os.environ)
+    env.update(MLFLOW_ENABLE_ASYNC_LOGGING="false", GIT_PYTHON_REFRESH="quiet", PYTHONUNBUFFERED="1")
+    return env

@@ -1,0 +1,95 @@
+"""Write deltas of a foreign store into a native store, in one short transaction each.
+
+Used for the private mirror that the app and the CLI read when they open an MLflow or
+TensorBoard store in place, and for ``runwatch import``. Points are appended through the same
+chunk packing as the SDK's writer, so a mirrored series reads exactly like a logged one.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+import numpy as np
+from sqlalchemy import Connection, delete, insert, select, update
+
+from tracker_sdk.sources.base import Delta, ForeignRun
+from tracker_sdk.store import writes
+from tracker_sdk.store.schema import SqlRun, SqlTag
+from tracker_sdk.store.series import Summary, Tail, append_points, merge_summary
+
+if TYPE_CHECKING:
+    from tracker_sdk.reader import Store
+
+
+class DeltaWriter:
+    """Applies the deltas of one source to one native store; remembers each series' open chunk
+    so a live tail rewrites one small chunk per poll, never the series."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._series: dict[tuple[str, str], tuple[Tail, Summary | None]] = {}
+
+    def apply(self, delta: Delta) -> bool:
+        """Write ``delta`` (and stamp the source's live runs); True when anything changed."""
+        if delta.empty and not delta.live:
+            return False
+        with self.store._write_engine().begin() as conn:
+            batch = writes.Batch()
+            if delta.removed:
+                writes.hard_delete_runs(conn, list(delta.removed))
+                self._series = {k: v for k, v in self._series.items() if k[0] not in set(delta.removed)}
+            _upsert_runs(conn, delta.runs, batch)
+            staged = self._stage_points(conn, delta, batch)
+            batch.touched.update(r.id for r in delta.runs)
+            # A run the source still reports as running is stamped alive at each poll: the
+            # store's CRASHED detection (a heartbeat that stops) then follows the source.
+            batch.heartbeats = set(delta.live)
+            writes.write_batch(conn, batch)
+        self._series.update(staged)
+        return not delta.empty
+
+    def _stage_points(self, conn: Connection, delta: Delta, batch: writes.Batch
+                      ) -> dict[tuple[str, str], tuple[Tail, Summary | None]]:
+        staged = {}
+        for (run_id, key), (steps, values, times) in delta.points.items():
+            if steps.size == 0:
+                continue
+            known = self._series.get((run_id, key))
+            tail, summary = known if known is not None else writes.load_tail(conn, run_id, key)
+            s = np.asarray(steps, dtype=np.int64)
+            v = np.asarray(values, dtype=np.float64)
+            t = np.asarray(times, dtype=np.int64)
+            rows, new_tail = append_points(tail, s, v, t)
+            new_summary = merge_summary(summary, s, v, t)
+            batch.chunks.extend((run_id, key, r) for r in rows)
+            batch.summaries.append((run_id, key, new_summary))
+            batch.touched.add(run_id)
+            staged[(run_id, key)] = (new_tail, new_summary)
+        return staged
+
+
+def _upsert_runs(conn: Connection, runs: Iterable[ForeignRun], batch: writes.Batch) -> None:
+    runs = list(runs)
+    if not runs:
+        return
+    ids = [r.id for r in runs]
+    existing = set(conn.execute(select(SqlRun.id).where(SqlRun.id.in_(ids))).scalars())
+    for r in runs:
+        values = {
+            "experiment_id": writes.get_or_create_experiment(conn, r.experiment), "name": r.name,
+            "status": r.status, "start_time": r.start_time, "end_time": r.end_time,
+            "user": r.user, "parent_id": r.parent_id, "note": r.note, "deleted_time": r.deleted_time,
+            "environment": json.dumps(dict(r.environment), default=str),
+        }
+        if r.id in existing:
+            conn.execute(update(SqlRun).where(SqlRun.id == r.id).values(**values))
+        else:
+            # seq is set by write_batch with the rest of the transaction.
+            conn.execute(insert(SqlRun).values(id=r.id, heartbeat_time=r.start_time, host="", pid=0,
+                                               seq=0, **values))
+        # Tags are a snapshot: one removed in the source goes here too.
+        conn.execute(delete(SqlTag).where(SqlTag.run_id == r.id))
+        batch.tags.extend((r.id, k, v) for k, v in r.tags.items())
+        batch.params.extend((r.id, k, v) for k, v in r.params.items())
