@@ -58,10 +58,15 @@ def default_store_text() -> str:
 
 
 def open_store(path: str | None) -> Store:
-    """The store at ``path`` (default ``$RUNWATCH_HOME``, else ``./runwatch``); never creates one."""
-    from tracker_sdk import Store
+    """The store at ``path`` (default ``$RUNWATCH_HOME``, else ``./runwatch``); never creates one.
 
-    return Store(path)
+    An MLflow tracking database works too: it is read in place (read-only), complete.
+    """
+    from tracker_sdk import open_store as open_any
+
+    store = open_any(path)
+    store.sync_all()
+    return store
 
 
 def console(stderr: bool = False) -> Console:

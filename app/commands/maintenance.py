@@ -143,9 +143,12 @@ def cmd_doctor(args: argparse.Namespace) -> int:
                             f"({info.get('metric_chunks', 0):,} chunks)")
     grid.add_row("params, tags", f"{info.get('params', 0):,}, {info.get('tags', 0):,}")
     points = info.get("metric_points", 0)
-    per_point = f", ~{(info['db_bytes'] - wal_bytes) / points:.0f} B per point" if points else ""
-    grid.add_row("database", f"{fmt_bytes(info['db_bytes'])} (WAL {fmt_bytes(wal_bytes)}{per_point})")
-    grid.add_row("artifacts", fmt_bytes(info["artifact_bytes"]))
+    if store.read_only:  # another tool's store, read in place: its own file, not ours
+        grid.add_row("database", f"{fmt_bytes(info['db_bytes'])}, read-only (Runwatch never writes to it)")
+    else:
+        per_point = f", ~{(info['db_bytes'] - wal_bytes) / points:.0f} B per point" if points else ""
+        grid.add_row("database", f"{fmt_bytes(info['db_bytes'])} (WAL {fmt_bytes(wal_bytes)}{per_point})")
+        grid.add_row("artifacts", fmt_bytes(info["artifact_bytes"]))
     integrity = str(info.get("integrity"))
     checks = "ok" if not damaged else f"{len(damaged)} damaged series"
     grid.add_row("integrity", ("[green]ok[/]" if integrity == "ok" else f"[bold red]{integrity}[/]")

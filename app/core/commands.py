@@ -7,6 +7,9 @@ from dataclasses import dataclass, field
 
 from tracker_sdk import Store
 
+#: Actions that change the store: unavailable on a store Runwatch only reads (MLflow's).
+EDIT_ACTIONS = frozenset({"rename", "tag", "delete", "restore"})
+
 
 @dataclass(frozen=True)
 class Command:

@@ -46,6 +46,9 @@ class LiveStore:
 
     def refresh(self, *, artifacts_changed: bool = False) -> Refresh:
         with self._lock:
+            # A foreign store (MLflow) is mirrored: pull what it gained first. A big first
+            # sync goes on over the next refreshes (``caught_up``), the view filling meanwhile.
+            self.store.sync()
             # Series the view does not show are not even listed; a series asked for later is
             # loaded whole by load_series (each cache entry keeps its own cursor).
             cs = self.store.changes_since(self.cursor, series=bool(self._wanted))

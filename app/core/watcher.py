@@ -10,6 +10,7 @@ consumer's job: the ``-wal`` event can arrive before the commit is visible.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from watchdog.events import (
@@ -52,25 +53,45 @@ def classify(store: Path, event: FileSystemEvent) -> str | None:
     return "artifacts" if isinstance(event, _ARTIFACT_EVENTS) else None
 
 
+def foreign_classifier(is_relevant: Callable[[Path], bool]) -> Callable[[FileSystemEvent], str | None]:
+    """Classify events of another tool's store by its reader's ``is_relevant``: a change to a
+    file it reads, or a new folder (a new TensorBoard run: its first file can land before
+    watchdog watches the folder), is 'db'."""
+    def classify_foreign(event: FileSystemEvent) -> str | None:
+        if event.is_directory:
+            return "db" if isinstance(event, DirCreatedEvent | DirMovedEvent) else None
+        path = Path(str(event.dest_path or event.src_path) if isinstance(event, FileMovedEvent)
+                    else str(event.src_path))
+        return "db" if is_relevant(path) and isinstance(event, _ARTIFACT_EVENTS) else None
+    return classify_foreign
+
+
 class _Handler(FileSystemEventHandler):
-    def __init__(self, store: Path, notify: Callable[[str], None]) -> None:
-        self.store = store
+    def __init__(self, classify: Callable[[FileSystemEvent], str | None], notify: Callable[[str], None]) -> None:
+        self.classify = classify
         self.notify = notify
 
     def on_any_event(self, event: FileSystemEvent) -> None:
-        kind = classify(self.store, event)
+        kind = self.classify(event)
         if kind is not None:
             self.notify(kind)
 
 
 class StoreWatcher:
-    """``notify(kind)`` is called from watchdog's thread; keep it O(1) (set a flag, emit)."""
+    """``notify(kind)`` is called from watchdog's thread; keep it O(1) (set a flag, emit).
 
-    def __init__(self, store: Path, notify: Callable[[str], None]) -> None:
+    Watches a Runwatch store folder, or, given ``classify``, another tool's files under
+    ``store`` (``classifier``; ``recursive`` for a folder of runs, not for a database's folder).
+    """
+
+    def __init__(self, store: Path, notify: Callable[[str], None], *,
+                 classifier: Callable[[FileSystemEvent], str | None] | None = None,
+                 recursive: bool = True) -> None:
         self.store = Path(store).resolve()
         self._observer = Observer()
         self._observer.daemon = True
-        self._observer.schedule(_Handler(self.store, notify), str(self.store), recursive=True)
+        handler = _Handler(classifier or partial(classify, self.store), notify)
+        self._observer.schedule(handler, str(self.store), recursive=recursive)
 
     def start(self) -> None:
         self._observer.start()

@@ -14,7 +14,7 @@ from PySide6.QtGui import QGuiApplication, QUndoCommand, QUndoStack
 from PySide6.QtWidgets import QInputDialog
 
 from app.core.columns import Column, default_columns
-from app.core.commands import Command, DeleteRuns, EditNote, EditTags, RenameRun, RestoreRuns, plural
+from app.core.commands import EDIT_ACTIONS, Command, DeleteRuns, EditNote, EditTags, RenameRun, RestoreRuns, plural
 from app.core.live import Refresh
 from tracker_sdk.entities import RunInfo
 
@@ -84,6 +84,9 @@ class Controller(QObject):
     def _on_opened(self, store) -> None:  # type: ignore[no-untyped-def]
         self._first_load = True
         self.undo.clear()
+        self.model.read_only = store.read_only
+        self.w.detail.tags.set_read_only(store.read_only)
+        self.w.detail.note.set_read_only(store.read_only)
         saved = self.w.settings.value("runs/columns")
         self._columns_from_settings = list(saved) if isinstance(saved, list) and saved else None
         self.model.apply({}, reset=True)
@@ -215,6 +218,13 @@ class Controller(QObject):
     def run_action(self, name: str, ids: Sequence[str]) -> None:
         runs = [self.model.runs[i] for i in ids if i in self.model.runs]
         if not runs:
+            return
+        if name in EDIT_ACTIONS and self.model.read_only:
+            store = self.session.store
+            kind = store.source_kind if store is not None else "this"
+            self.w.statusBar().showMessage(
+                f"Read-only {kind} store: Runwatch never changes it. Import it into a Runwatch "
+                "store to rename, tag or delete runs", 6000)
             return
         if name == "delete":
             live = [r.id for r in runs if not r.deleted]

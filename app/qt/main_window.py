@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.chart_settings import ChartSettings
+from app.core.commands import EDIT_ACTIONS
 from app.core.live import Refresh
 from app.qt.artifacts_view import ArtifactsView
 from app.qt.charts.panel import ChartsView
@@ -39,7 +40,7 @@ from app.qt.run_detail import RunDetailView
 from app.qt.runs_model import RunsTableModel
 from app.qt.runs_view import RunsView
 from app.qt.session import StoreSession
-from app.qt.theme import apply_theme, current_theme, icon
+from app.qt.theme import apply_theme, current_theme, icon, set_style_property
 from app.qt.views_menu import ViewsMenu
 from app.qt.welcome import WelcomePage
 from tracker_sdk.entities import Experiment, RunInfo
@@ -137,11 +138,14 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.stack)
         self.live_label = QLabel()
         self.store_label = QLabel()
+        self.read_only_label = QLabel(objectName="ReadOnlyBadge")
+        self.read_only_label.hide()
         # A thin indeterminate bar while the store is read in the background (opening a big
         # store, loading long series): the window stays usable meanwhile.
         self.busy = QProgressBar(maximumWidth=120, maximumHeight=10, textVisible=False)
         self.busy.setRange(0, 0)
         self.busy.hide()
+        self.statusBar().addWidget(self.read_only_label)
         self.statusBar().addWidget(self.store_label, 1)
         self.statusBar().addPermanentWidget(self.busy)
         self.statusBar().addPermanentWidget(self.live_label)
@@ -198,11 +202,14 @@ class MainWindow(QMainWindow):
         self._add(runs, "Compare all listed runs", "compare", "Ctrl+Shift+D", self.compare_listed)
         self._add(runs, "Compare in its own window", None, None, self.compare_dock.pop_out)
         runs.addSeparator()
+        self._edit_actions = []
         for name, label, ic in (("rename", "Rename…", "rename"),
                                 ("tag", "Add tag…", "tag"), ("copy_id", "Copy run id", "copy"),
                                 ("delete", "Delete", "delete"), ("restore", "Restore", "restore")):
-            self._add(runs, label, ic, None,
-                      lambda _=False, n=name: self.controller.run_action(n, self.runs_view.selected_ids()))
+            act = self._add(runs, label, ic, None,
+                            lambda _=False, n=name: self.controller.run_action(n, self.runs_view.selected_ids()))
+            if name in EDIT_ACTIONS:
+                self._edit_actions.append(act)
         self.views_menu = ViewsMenu(self)
         bar.addMenu(self.views_menu)
         bar.addMenu(build_help_menu(self))
@@ -258,6 +265,18 @@ class MainWindow(QMainWindow):
         path = str(store.path)
         self.setWindowTitle(f"{store.path.name} — Runwatch")
         self.store_label.setText(path)
+        # Another tool's store is read in place and never written: say so where the store is
+        # named, and take the edits away rather than let them fail.
+        self.read_only_label.setText(f"Read-only · {store.source_kind} store")
+        self.read_only_label.setToolTip(
+            f"Runwatch reads this {store.source_kind} store live and never writes to it. To rename, "
+            "tag or delete runs, import it into a Runwatch store (runwatch import).")
+        self.read_only_label.setVisible(store.read_only)
+        for act in self._edit_actions:
+            act.setEnabled(not store.read_only)
+        notice = store.notice()
+        if notice:
+            self.show_message(notice, level="info")
         self.stack.setCurrentIndex(1)
         recent = [path] + [p for p in self._recent() if p != path]
         self.settings.setValue("store/recent", recent[:MAX_RECENT])
@@ -281,8 +300,14 @@ class MainWindow(QMainWindow):
             self.welcome.show_error(text)
             self.store_label.setText("")
         else:
-            self.message.setText(text)
-            self.message_frame.show()
+            self.show_message(text)
+
+    def show_message(self, text: str, level: str = "error") -> None:
+        """The dismissable bar above the runs: "info", "warning" or "error"."""
+        for widget in (self.message, self.message_frame):
+            set_style_property(widget, "level", level)
+        self.message.setText(text)
+        self.message_frame.show()
 
     # --- views --------------------------------------------------------------------------------
     def set_experiments(self, exps: Sequence[Experiment]) -> None:

@@ -43,6 +43,7 @@ class TagsEditor(QWidget):
         super().__init__(parent)
         self._run_id: str | None = None
         self._pending: Mapping[str, str] | None = None
+        self._read_only = False
         title = QLabel("Tags")
         title.setObjectName("PanelTitle")
         self.add_button = QToolButton()
@@ -92,6 +93,16 @@ class TagsEditor(QWidget):
         self._update_buttons()
 
     # --------------------------------------------------------------------------- state
+    def set_read_only(self, on: bool) -> None:
+        """A store Runwatch never writes (MLflow's): tags show, nothing edits them."""
+        self._read_only = on
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers if on else (
+            QAbstractItemView.EditTrigger.DoubleClicked | QAbstractItemView.EditTrigger.EditKeyPressed
+            | QAbstractItemView.EditTrigger.AnyKeyPressed))
+        self.add_button.setVisible(not on)
+        self.remove_button.setVisible(not on)
+        self._update_buttons()
+
     def set_tags(self, run_id: str | None, tags: Mapping[str, str]) -> None:
         """Show the stored tags; an edit in progress on the same run is not interrupted."""
         same = run_id == self._run_id
@@ -215,7 +226,7 @@ class TagsEditor(QWidget):
             self.set_tags(self._run_id, pending)
 
     def _update_buttons(self) -> None:
-        self.remove_button.setEnabled(bool(self.table.selectedIndexes()))
+        self.remove_button.setEnabled(not self._read_only and bool(self.table.selectedIndexes()))
 
 
 class NoteEditor(QWidget):
@@ -231,6 +242,7 @@ class NoteEditor(QWidget):
         self._run_id: str | None = None
         self._baseline = ""
         self._drafts: dict[str, str] = {}
+        self._read_only = False
         title = QLabel("Note")
         title.setObjectName("PanelTitle")
         self.state_label = QLabel()
@@ -273,6 +285,14 @@ class NoteEditor(QWidget):
         lay.setSpacing(4)
         lay.addLayout(top)
         lay.addWidget(self.stack, 1)
+        self._update_state()
+
+    def set_read_only(self, on: bool) -> None:
+        """A store Runwatch never writes: the note shows rendered, with no editor."""
+        self._read_only = on
+        for button in (self.save_button, self.discard_button, self.preview_button):
+            button.setVisible(not on)
+        self.preview_button.setChecked(on)
         self._update_state()
 
     def set_note(self, run_id: str | None, note: str) -> None:
@@ -326,4 +346,4 @@ class NoteEditor(QWidget):
         self.state_label.setText("· unsaved changes" if dirty else "")
         self.save_button.setEnabled(dirty)
         self.discard_button.setEnabled(dirty)
-        self.editor.setReadOnly(self._run_id is None)
+        self.editor.setReadOnly(self._run_id is None or self._read_only)

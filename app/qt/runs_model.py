@@ -50,6 +50,7 @@ class RunsTableModel(QAbstractTableModel):
         self.show_deleted = False
         self.pulse = 1.0  # 0..1, animated by the view for RUNNING rows
         self.nested = True  # children under their parent
+        self.read_only = False  # the store is another tool's, read in place: no edits
         self.collapsed: set[str] = set()
         self._nesting = Nesting()
         self._sort: tuple[int, Qt.SortOrder] = (-1, Qt.SortOrder.AscendingOrder)

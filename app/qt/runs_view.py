@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.columns import Column, available_columns
+from app.core.commands import EDIT_ACTIONS
 from app.qt.runs_delegate import NameDelegate
 from app.qt.runs_model import RUN_ID_ROLE, RunsTableModel
 from app.qt.theme import icon, set_style_property
@@ -224,6 +225,8 @@ class RunsView(QWidget):
             out.append(("restore", "Restore", "restore"))
         if any(not r.deleted for r in runs):
             out.append(("delete", "Delete", "delete"))
+        if self.model.read_only:
+            out = [a for a in out if a[0] not in EDIT_ACTIONS]
         return out
 
     def _context_menu(self, pos) -> None:  # type: ignore[no-untyped-def]

@@ -14,9 +14,9 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from app.core.live import LiveStore, Refresh
-from app.core.watcher import StoreWatcher
+from app.core.watcher import StoreWatcher, foreign_classifier
 from app.qt.workers import Worker
-from tracker_sdk import Store, TrackerError
+from tracker_sdk import Store, TrackerError, open_store
 
 #: Wait this long after the last file event before reading: the -wal event can precede the
 #: commit's visibility (measured: 10 ms gave 100/100 fresh reads).
@@ -58,7 +58,8 @@ class StoreSession(QObject):
         self.close()
 
         def work() -> Store:
-            return Store(path, create=create)
+            # A Runwatch store, or another tool's (MLflow) opened in place, read-only.
+            return Store(path, create=True) if create else open_store(path)
 
         self.worker.submit(work, self._on_opened, self._on_open_failed)
 
@@ -66,7 +67,7 @@ class StoreSession(QObject):
         self.store = store
         self.live = LiveStore(store)
         try:
-            self._watcher = StoreWatcher(store.path, self._touched.emit)
+            self._watcher = _watcher_for(store, self._touched.emit)
             self._watcher.start()
         except OSError:
             self._watcher = None  # no inotify: the poll still keeps the view live
@@ -110,7 +111,8 @@ class StoreSession(QObject):
             self.refresh_count += 1
             if live is self.live and not result.empty:
                 self.sig_refreshed.emit(result)
-            if self._dirty:
+            # A foreign store's first read continues in slices until it has caught up.
+            if self._dirty or (live is self.live and not live.store.caught_up):
                 self.refresh()
 
         def failed(e: BaseException) -> None:
@@ -157,3 +159,13 @@ class StoreSession(QObject):
     def shutdown(self) -> None:
         self.close()
         self.worker.shutdown()
+
+
+def _watcher_for(store: Store, notify: Callable[[str], None]) -> StoreWatcher:
+    """A Runwatch store's folder, or the files another tool's reader reads (MLflow: the folder
+    holding its database, not below it; TensorBoard: the whole log dir)."""
+    reader = getattr(store, "reader", None)
+    if reader is None:
+        return StoreWatcher(store.path, notify)
+    return StoreWatcher(reader.watch_root, notify, classifier=foreign_classifier(reader.is_relevant),
+                        recursive=getattr(reader, "watch_recursive", True))

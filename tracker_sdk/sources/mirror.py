@@ -98,7 +98,9 @@ class MirrorStore(Store):
 
     def info(self) -> dict[str, Any]:
         info = super().info()
+        revision = getattr(self.reader, "revision", None)
         info.update(path=str(self.path), source=self.source_kind,
+                    schema=f"{self.source_kind} {revision}" if revision else self.source_kind,
                     db_bytes=_size(self.reader.location), artifact_bytes=0)
         return info
 
