@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from tracker_sdk.errors import (
     ArtifactPathError,
+    ArtifactWriteError,
     CorruptDataError,
     FilterSyntaxError,
     ParamConflictError,
@@ -53,7 +54,7 @@ _LAZY = {
     "ChangeSet": "tracker_sdk.entities",
 }
 
-__all__ = [*_LAZY, "ArtifactPathError", "CorruptDataError", "FilterSyntaxError", "ParamConflictError", "RunNotFoundError",
+__all__ = [*_LAZY, "ArtifactPathError", "ArtifactWriteError", "CorruptDataError", "FilterSyntaxError", "ParamConflictError", "RunNotFoundError",
            "RunStateError", "SchemaVersionError", "StoreError", "StoreNotFoundError", "TrackerError",
            "ValidationError"]
 

@@ -4,7 +4,11 @@
 local folder, later perhaps an fsspec URL. Every path a caller gives is checked by
 ``safe_relpath`` and every resolved path must stay inside the run folder, symlinks followed,
 so a run can never write or expose anything outside its own folder. Files appear atomically
-(temp name, then ``os.replace``) so the app never previews half a file.
+(temp name, then ``os.replace``) so the app never previews half a file, and a write that fails
+(disk full, read-only) raises one ArtifactWriteError and leaves no temp file behind.
+
+Copies run in the caller's thread and are complete when the call returns, so that nothing is
+lost when the script ends right after; sparse files stay sparse (see ``_copy_data``).
 
 The serialisers at the bottom turn dicts, figures and images into bytes for the Run API.
 Nothing here pickles or unpickles anything.
@@ -12,6 +16,7 @@ Nothing here pickles or unpickles anything.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import json
@@ -20,17 +25,24 @@ import re
 import shutil
 import stat
 import struct
+import sys
 import time
 import warnings
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, BinaryIO
 
 from tracker_sdk.entities import ArtifactInfo
-from tracker_sdk.errors import ArtifactPathError, ValidationError
+from tracker_sdk.errors import ArtifactPathError, ArtifactWriteError, ValidationError
 
 MODEL_META_FILE = "runwatch-model.json"
 MODELS_DIR = "models"
+
+#: A copy of more bytes than this says (once per process) that it held up the calling thread.
+BLOCKING_COPY_BYTES = 100_000_000
+_told_copies_block = False
 
 _DRIVE = re.compile(r"^[A-Za-z]:")
 _RULE = "artifact paths are relative paths inside the run folder"
@@ -105,7 +117,8 @@ class ArtifactStore:
             raise ValidationError(f"write_bytes needs bytes, got {type(data).__name__} "
                                   "(use write_text for str)")
         rel = safe_relpath(path)
-        _atomic_write(self.resolve(run_id, rel), bytes(data))
+        with self._writing(run_id, rel):
+            _atomic_write(self.resolve(run_id, rel), bytes(data))
         return rel
 
     def write_text(self, run_id: str, path: str, text: str) -> str:
@@ -116,29 +129,57 @@ class ArtifactStore:
 
         Returns the stored relative path. Symlinks inside a copied folder are copied as the
         files they point to when the target lies inside that folder, else skipped (warned).
+        The copy blocks the caller until it is complete; one of more than
+        ``BLOCKING_COPY_BYTES`` says so in a warning, once per process.
         """
         source = _existing(src)
         base = safe_relpath(artifact_path) if artifact_path not in (None, "", ".") else ""
         name = source.name or Path(os.path.realpath(source)).name  # "." has no name of its own
         rel = _join(base, name)
-        if source.is_dir():
-            self._copy_tree(run_id, source, rel)
-        else:
-            self._copy_file(run_id, source, rel)
+        self._copy(run_id, source, rel)
         return rel
 
-    def _copy_file(self, run_id: str, source: Path, rel: str) -> None:
-        dest = self.resolve(run_id, rel)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        tmp = _temp_name(dest)
-        try:
-            shutil.copy2(source, tmp)
-            os.replace(tmp, dest)
-        except BaseException:
-            _unlink_quietly(tmp)
-            raise
+    def _copy(self, run_id: str, source: Path, rel: str) -> None:
+        started = time.monotonic()
+        with self._writing(run_id, rel, source):
+            if source.is_dir():
+                copied = self._copy_tree(run_id, source, rel)
+            else:
+                copied = self._copy_file(run_id, source, rel)
+        _note_blocking(source, copied, time.monotonic() - started)
 
-    def _copy_tree(self, run_id: str, source: Path, rel: str) -> None:
+    @contextmanager
+    def _writing(self, run_id: str, rel: str, source: Path | None = None) -> Iterator[None]:
+        """Turn an OSError of the block into one ArtifactWriteError: what, where, what to do."""
+        try:
+            yield
+        except ArtifactWriteError:
+            raise  # said already, about the file inside a folder that failed
+        except OSError as e:
+            what = f"copy {str(source)!r} to" if source is not None else "write"
+            where = self.run_dir(run_id) / rel
+            problem, fix = _WRITE_FAILURES.get(e.errno, (e.strerror or str(e), _CHECK))
+            error = ArtifactWriteError(f"cannot {what} artifact {rel!r} of run {run_id} at "
+                                       f"{where}: {problem}; {fix}")
+            error.errno = e.errno
+            raise error from e
+
+    def _copy_file(self, run_id: str, source: Path, rel: str) -> int:
+        """Copy one file; the number of bytes copied (holes and reflinks cost none)."""
+        dest = self.resolve(run_id, rel)
+        with self._writing(run_id, rel, source), open(source, "rb") as fin:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            tmp = _temp_name(dest)
+            try:
+                copied = _copy_data(fin, tmp)
+                shutil.copystat(source, tmp)  # mtime and mode, as shutil.copy2 keeps them
+                os.replace(tmp, dest)
+            except BaseException:
+                _unlink_quietly(tmp)
+                raise
+        return copied
+
+    def _copy_tree(self, run_id: str, source: Path, rel: str) -> int:
         real_src = os.path.realpath(source)
         dest = self.resolve(run_id, rel)
         dest.mkdir(parents=True, exist_ok=True)
@@ -146,6 +187,7 @@ class ArtifactStore:
         # must not copy the copy again and again: never descend into the store or the target.
         no_go = {os.path.realpath(self.root), str(dest)}
         skipped: list[str] = []
+        copied = 0
         for dirpath, dirnames, filenames in os.walk(source, followlinks=False):
             here = os.path.relpath(dirpath, source)
             here_rel = rel if here == "." else _join(rel, Path(here).as_posix())
@@ -163,11 +205,12 @@ class ArtifactStore:
                 if not _copyable(full, real_src):
                     skipped.append(os.path.relpath(full, source))
                     continue
-                self._copy_file(run_id, Path(full), _join(here_rel, f))
+                copied += self._copy_file(run_id, Path(full), _join(here_rel, f))
         if skipped:  # one warning per call: a folder may hold thousands of links
             more = f" and {len(skipped) - 5} more" if len(skipped) > 5 else ""
             warnings.warn(f"runwatch: skipped in {source} (symlinks to folders or leaving it, "
-                          f"special files): {', '.join(skipped[:5])}{more}", UserWarning, stacklevel=3)
+                          f"special files): {', '.join(skipped[:5])}{more}", UserWarning, stacklevel=5)
+        return copied
 
     def log_model(self, run_id: str, src: str | Path, name: str, flavor: str = "files",
                   metadata: dict[str, Any] | None = None) -> str:
@@ -187,10 +230,7 @@ class ArtifactStore:
         if self.resolve(run_id, rel).exists():
             raise ValidationError(f"run {run_id} already has a model named {model_name!r}; "
                                   "log it under another name")
-        if source.is_dir():
-            self._copy_tree(run_id, source, rel)
-        else:
-            self._copy_file(run_id, source, _join(rel, source.name))
+        self._copy(run_id, source, rel if source.is_dir() else _join(rel, source.name))
         files = [
             {"path": info.path[len(rel) + 1:], "size": info.size,
              "sha256": _sha256(self.resolve(run_id, info.path))}
@@ -291,6 +331,102 @@ def _copyable(full: str, real_src: str) -> bool:
         target = os.path.realpath(full)
         return target.startswith(real_src.rstrip(os.sep) + os.sep)
     return True
+
+
+_CHECK = "check the store folder, then log the artifact again"
+_WRITE_FAILURES = {  # errno → what went wrong, what to do
+    errno.ENOSPC: ("the disk is full", "free space on it, then log the artifact again"),
+    getattr(errno, "EDQUOT", -1): ("the disk quota is used up",
+                                   "free space or raise the quota, then log the artifact again"),
+    errno.EFBIG: ("the file is too large for this file system or the file size limit "
+                  "(ulimit -f)", "store it elsewhere or raise the limit"),
+    errno.EROFS: ("the file system is read-only", "log into a store on a writable disk"),
+    errno.EACCES: ("permission denied", "give this user read access to the source and write "
+                   "access to the store folder"),
+}
+_WRITE_FAILURES[errno.EPERM] = _WRITE_FAILURES[errno.EACCES]
+
+
+def _note_blocking(source: Path, copied: int, seconds: float) -> None:
+    """Say once per process that a big copy held up the caller (a training loop, usually).
+
+    Copying in the background would need ``finish()`` to wait for it; copying in the caller
+    keeps the promise that an artifact logged is an artifact kept, at this visible price.
+    """
+    global _told_copies_block
+    if copied <= BLOCKING_COPY_BYTES or _told_copies_block:
+        return
+    _told_copies_block = True
+    warnings.warn(f"runwatch: logging {source} blocked the calling thread for {seconds:.1f} s "
+                  f"while it copied {copied / 1e6:,.1f} MB: artifacts are copied before the call "
+                  "returns, so that they outlive the script; log big files outside the training "
+                  "loop (said once)", UserWarning, stacklevel=5)
+
+
+_CHUNK = 8 << 20
+_FICLONE = 0x40049409  # <linux/fs.h>: _IOW(0x94, 9, int)
+
+
+def _copy_data(fin: BinaryIO, dest: Path) -> int:
+    """Copy the open file ``fin`` into the new file ``dest``, keeping holes; the bytes copied.
+
+    shutil.copyfile streams with sendfile, which reads holes as zeros and writes them: a 2 GB
+    sparse file took 2 GB of disk and seconds. A reflink (btrfs, XFS) shares the blocks and
+    copies nothing; otherwise only the extents that SEEK_DATA / SEEK_HOLE report are copied.
+    """
+    src = fin.fileno()
+    size = os.fstat(src).st_size
+    with open(dest, "xb") as fout:
+        dst = fout.fileno()
+        if _reflink(src, dst):
+            return 0
+        if not hasattr(os, "SEEK_DATA"):  # Windows: no holes to find
+            shutil.copyfileobj(fin, fout, _CHUNK)
+            return size
+        copied = sum(_copy_range(src, dst, start, end) for start, end in _data_extents(src, size))
+        os.ftruncate(dst, size)  # the hole after the last extent
+    return copied
+
+
+def _reflink(src: int, dst: int) -> bool:
+    if sys.platform != "linux":
+        return False
+    import fcntl
+
+    try:
+        fcntl.ioctl(dst, _FICLONE, src)
+    except OSError:  # ext4, tmpfs, another file system...: copy the bytes instead
+        return False
+    return True
+
+
+def _data_extents(fd: int, size: int) -> Iterator[tuple[int, int]]:
+    """(start, end) of each run of data in the file, holes left out."""
+    pos = 0
+    while pos < size:
+        try:
+            start = os.lseek(fd, pos, os.SEEK_DATA)
+        except OSError as e:
+            if e.errno != errno.ENXIO:  # the file system cannot tell: all of it is data
+                yield pos, size
+            return  # ENXIO: only a hole from pos on
+        end = min(os.lseek(fd, start, os.SEEK_HOLE), size)
+        yield start, end
+        pos = end
+
+
+def _copy_range(src: int, dst: int, start: int, end: int) -> int:
+    pos = start
+    while pos < end:
+        data = os.pread(src, min(end - pos, _CHUNK), pos)
+        if not data:
+            break  # the file shrank while being copied
+        view = memoryview(data)
+        while view:
+            written = os.pwrite(dst, view, pos)
+            view = view[written:]
+            pos += written
+    return pos - start
 
 
 def _temp_name(dest: Path) -> Path:

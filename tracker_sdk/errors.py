@@ -36,7 +36,21 @@ class FilterSyntaxError(TrackerError, ValueError):
         self.position = position
         self.text = text
         super().__init__(f"{message} (at position {position})" if text == "" else
-                         f"{message} at position {position}: {text[:position]}⟨here⟩{text[position:]}")
+                         f"{message} at position {position}: {_around(text, position)}")
+
+
+#: Characters of a filter quoted on each side of an error's position: a 2,000-term filter
+#: would otherwise fill the screen with the message.
+QUOTE_CONTEXT = 40
+
+
+def _around(text: str, position: int) -> str:
+    before, after = text[:position], text[position:]
+    if len(before) > QUOTE_CONTEXT:
+        before = "…" + before[-QUOTE_CONTEXT:]
+    if len(after) > QUOTE_CONTEXT:
+        after = after[:QUOTE_CONTEXT] + "…"
+    return f"{before}⟨here⟩{after}"
 
 
 class StoreError(TrackerError):
@@ -74,3 +88,11 @@ class RunNotFoundError(TrackerError, KeyError):
 
 class ArtifactPathError(ValidationError):
     """An artifact path that would escape the run's artifact folder."""
+
+
+class ArtifactWriteError(StoreError, OSError):
+    """An artifact could not be written (disk full, read-only, no permission...).
+
+    Nothing half-written is left behind. Also an ``OSError`` carrying the cause's ``errno``, so
+    that code catching ``OSError`` around file writes keeps working.
+    """

@@ -14,7 +14,8 @@ The syntax is MLflow's search syntax plus ``OR``, ``NOT`` and parentheses::
 - precedence: NOT binds tighter than AND, AND tighter than OR. Keywords are case-insensitive.
 
 Every error is a :class:`~tracker_sdk.errors.FilterSyntaxError` with the 0-based position of the
-offending token, so that a filter bar can underline it.
+offending token, so that a filter bar can underline it; that includes filters past the limits
+below (nesting, number of terms and of order-by keys) and text that is not valid Unicode.
 """
 
 from __future__ import annotations
@@ -51,6 +52,13 @@ RUN_STATUSES = ("RUNNING", "FINISHED", "FAILED", "KILLED", "CRASHED")
 NUMERIC_OPS = ("=", "!=", "<", "<=", ">", ">=")
 _STATUS_OPS = ("=", "!=", "IN", "NOT IN", "LIKE", "ILIKE")
 _KEYWORDS = {"AND", "OR", "NOT", "IN", "LIKE", "ILIKE"}
+
+# Limits that keep a filter inside what Python's stack and SQLite accept (its parser overflows
+# near 30 nested EXISTS conditions, ORDER BY takes 2,000 terms, a statement 32,766 parameters),
+# so that an excessive filter gets a FilterSyntaxError instead of a crash deep in SQL.
+MAX_NESTING = 10  # parentheses and NOTs
+MAX_TERMS = 2000  # comparisons plus IN-list values; each comparison costs SQLite ~0.5 ms
+MAX_ORDER_KEYS = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,9 +123,15 @@ _OPERATOR = re.compile(r"==|!=|<>|<=|>=|=|<|>")
 _OP_ALIASES = {"==": "=", "<>": "!="}
 _ESCAPES = {"\\": "\\", "'": "'", '"': '"', "`": "`", "n": "\n", "t": "\t"}
 _PUNCT = {"(": "LPAREN", ")": "RPAREN", ",": "COMMA"}
+_SURROGATE = re.compile("[\ud800-\udfff]")  # never valid alone; SQLite could not encode it
 
 
 def _tokenize(text: str) -> list[_Token]:
+    if bad := _SURROGATE.search(text):
+        # The message quotes the text: replace the surrogates there so that it prints.
+        raise FilterSyntaxError(f"character U+{ord(bad.group()):04X} is a lone surrogate, not "
+                                "valid Unicode text; remove it", bad.start(),
+                                _SURROGATE.sub("\ufffd", text))
     tokens: list[_Token] = []
     i = 0
     while i < len(text):
@@ -175,6 +189,8 @@ class _Parser:
         self.text = text
         self.tokens = _tokenize(text)
         self.i = 0
+        self.depth = 0  # parentheses and NOTs around the current token
+        self.terms = 0  # comparisons and list values so far
 
     # -- helpers
     def peek(self) -> _Token:
@@ -212,12 +228,20 @@ class _Parser:
         return _flatten(And, items)
 
     def unary(self) -> Node:
-        if self.is_keyword("NOT"):
+        tok = self.peek()
+        if not (self.is_keyword("NOT") or tok.kind == "LPAREN"):
+            return self.comparison()
+        if self.depth == MAX_NESTING:
+            raise self.error(f"the filter nests deeper than {MAX_NESTING} levels of parentheses "
+                             "and NOTs; simplify it", tok.pos)
+        self.depth += 1
+        if tok.kind == "LPAREN":
+            node = self.group()
+        else:
             self.advance()
-            return Not(self.unary())
-        if self.peek().kind == "LPAREN":
-            return self.group()
-        return self.comparison()
+            node = Not(self.unary())
+        self.depth -= 1
+        return node
 
     def group(self) -> Node:
         opening = self.advance()
@@ -237,6 +261,11 @@ class _Parser:
         op_tok = self.peek()
         op = self.operator(field)
         value, value_toks = self.in_list(op) if op in ("IN", "NOT IN") else self.scalar(op)
+        if self.terms + len(value_toks) > MAX_TERMS:  # point at the first value past the limit
+            pos = start if len(value_toks) == 1 else value_toks[MAX_TERMS - self.terms].pos
+            raise self.error(f"the filter has more than {MAX_TERMS:,} comparisons and list "
+                             "values; narrow it or split it into several searches", pos)
+        self.terms += len(value_toks)
         _check(self, field, op, op_tok, value_toks)
         if field == Field("attribute", "status"):  # statuses compare case-insensitively
             value = _upper_status(value, op)
@@ -407,14 +436,17 @@ def parse_order_by(items: Sequence[str] | str | None) -> list[OrderKey]:
     keys: list[OrderKey] = []
     for item in items:
         if item and item.strip():
-            keys.extend(_parse_order_item(item))
+            _parse_order_item(item, keys)
     return keys
 
 
-def _parse_order_item(text: str) -> list[OrderKey]:
+def _parse_order_item(text: str, keys: list[OrderKey]) -> None:
+    """Parse one item's keys onto ``keys``."""
     p = _Parser(text)
-    keys = []
     while True:
+        if len(keys) == MAX_ORDER_KEYS:
+            raise p.error(f"order_by has more than {MAX_ORDER_KEYS} keys; sort by fewer",
+                          p.peek().pos)
         field = p.field()
         descending = False
         if p.is_keyword("ASC", "DESC"):
@@ -422,7 +454,7 @@ def _parse_order_item(text: str) -> list[OrderKey]:
         keys.append(OrderKey(field, descending))
         tok = p.advance()
         if tok.kind == "EOF":
-            return keys
+            return
         if tok.kind != "COMMA":
             raise p.error(f"expected ASC, DESC, ',' or the end after {field}, found "
                           f"{p.found(tok)}", tok.pos)

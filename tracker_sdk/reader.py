@@ -185,6 +185,10 @@ class Store:
         where = []
         if experiment is not None:
             names = [experiment] if isinstance(experiment, str) else list(experiment)
+            for name in names:
+                if not isinstance(name, str) or not _encodable(name):
+                    raise ValidationError(f"experiment name {name!r} is not valid text; "
+                                          "pass an experiment name as a str")
             where.append(SqlExperiment.name.in_(names))
         if not include_deleted:
             where.append(SqlRun.deleted_time.is_(None))
@@ -356,6 +360,15 @@ class Store:
 
             checkpoint(self._write_engine())  # give the freed pages back to the file system now
         return ids
+
+
+def _encodable(text: str) -> bool:
+    """Whether ``text`` can go to the database (a lone surrogate cannot)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _is_damage(e: BaseException) -> bool:

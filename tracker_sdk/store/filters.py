@@ -126,6 +126,19 @@ def _numeric_postgresql(element: _is_numeric_text, compiler: Any, **kw: Any) -> 
     return rf"({arg} ~ '^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$')"
 
 
+class _parenthesized(FunctionElement[bool]):  # noqa: N801
+    """``(clause)``: SQLAlchemy flattens nested ANDs and ORs, even in a Grouping; this it keeps."""
+
+    type = Boolean()
+    inherit_cache = True
+    name = "parenthesized"
+
+
+@compiles(_parenthesized)
+def _parenthesized_default(element: _parenthesized, compiler: Any, **kw: Any) -> str:
+    return f"({compiler.process(list(element.clauses)[0], **kw)})"
+
+
 def _as_number(col: Any) -> ColumnElement[float]:
     """The number a text column holds, NULL when it is not exactly one number."""
     # CASE, not AND: PostgreSQL may evaluate the CAST first and fail on 'abc'.
@@ -142,15 +155,32 @@ def compile_filter(node: Node | None, now_ms: int) -> ColumnElement[bool]:
     """
     if node is None:
         return true()
-    if isinstance(node, And):
-        return and_(*(compile_filter(item, now_ms) for item in node.items))
-    if isinstance(node, Or):
-        return or_(*(compile_filter(item, now_ms) for item in node.items))
+    if isinstance(node, (And, Or)):
+        # Nested groups first: SQLite's parser stack (about 100 entries) fills faster with groups
+        # that close a long list than with groups that open it. Order does not change the result.
+        ordered = sorted(node.items, key=lambda item: isinstance(item, Comparison))
+        items = [compile_filter(item, now_ms) for item in ordered]
+        return _tree(and_ if isinstance(node, And) else or_, items)
     if isinstance(node, Not):
         return not_(compile_filter(node.item, now_ms))
     if isinstance(node, Comparison):
         return _compile_comparison(node, now_ms)
     raise TypeError(f"not a filter node: {node!r}")
+
+
+_FLAT = 32  # items joined in one run of ANDs or ORs
+
+
+def _tree(combine: Callable[..., ColumnElement[bool]], items: list[ColumnElement[bool]]
+          ) -> ColumnElement[bool]:
+    """``combine(*items)`` as a shallow tree of parenthesized groups of at most _FLAT items.
+
+    SQLite parses ``a OR b OR c ...`` into a tree as deep as the list is long and refuses one
+    deeper than 1,000; grouping keeps it at _FLAT per level, a few levels for MAX_TERMS.
+    """
+    while len(items) > _FLAT:
+        items = [_parenthesized(combine(*items[i:i + _FLAT])) for i in range(0, len(items), _FLAT)]
+    return combine(*items)
 
 
 def _compile_comparison(c: Comparison, now_ms: int) -> ColumnElement[bool]:
