@@ -52,6 +52,7 @@ class Controller(QObject):
         self._first_load = True
         self._filter = ""
         self._pending_series: set[tuple[str, str]] = set()
+        self._pushed: dict[tuple[str, str], int] = {}  # cache generation last given to the chart
         s = self.session
         s.sig_opened.connect(self._on_opened)
         s.sig_refreshed.connect(self._on_refreshed)
@@ -189,7 +190,12 @@ class Controller(QObject):
             arrays = self.session.arrays(run_id, key)
             if arrays is not None:
                 self._pending_series.discard((run_id, key))
-                self.w.charts.set_series(run_id, key, *arrays)
+                # Same generation as last pushed: the cache only appended since, so the
+                # chart extends by the new points without comparing the old ones.
+                generation = self.session.generation(run_id, key)
+                appended = self._pushed.get((run_id, key)) == generation
+                self._pushed[(run_id, key)] = generation
+                self.w.charts.set_series(run_id, key, *arrays, appended=appended)
 
     # --- selection and detail -----------------------------------------------------------------
     def _on_selection(self, ids: list[str]) -> None:

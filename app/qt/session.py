@@ -135,6 +135,10 @@ class StoreSession(QObject):
     def arrays(self, run_id: str, key: str) -> Any:
         return None if self.live is None else self.live.cache.arrays(run_id, key)
 
+    def generation(self, run_id: str, key: str) -> int:
+        """Changes when a cached series' earlier points may have changed (see SeriesCache)."""
+        return -1 if self.live is None else self.live.cache.generation(run_id, key)
+
     # --- edits (through the SDK's public write API) -------------------------------------------
     def edit(self, fn: Callable[[Store], Any], on_done: Callable[[Any], None] | None = None) -> None:
         store = self.store

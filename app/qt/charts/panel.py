@@ -163,11 +163,13 @@ class ChartsView(PanelGrid, QWidget):
         steps: np.ndarray,
         values: np.ndarray,
         timestamps: np.ndarray,
+        appended: bool = False,
     ) -> None:
         """Full-resolution data of one (run, key), replacing what was there (call again
-        with longer arrays to append live). Arrays are kept by reference, not copied:
-        do not modify them afterwards. Empty arrays mean "this run has no such key"."""
-        self._store.set(run_id, key, Series(steps, values, timestamps))
+        with longer arrays to append live; ``appended`` says the earlier points are known
+        unchanged, so only the new ones are looked at). Arrays are kept by reference, not
+        copied: do not modify them afterwards. Empty arrays mean "this run has no such key"."""
+        self._store.set(run_id, key, Series(steps, values, timestamps), appended)
         self._requested.discard((run_id, key))
         if key in self._plots:
             self._dirty.add(key)

@@ -28,6 +28,7 @@ import numpy as np
 
 from app.core.axes import value_at, x_values
 from app.core.decimate import MinMaxPyramid, pyramid_decimate
+from app.core.growable import Growable
 from app.core.smoothing import _linear_recurrence, ema_debiased
 
 # Up to this many visible points per pixel column, decimation returns them as they are,
@@ -79,35 +80,6 @@ class _Ema:
         return y, _Ema(w, float(state[-1]), self.count + int(f.size))
 
 
-class _Buffer:
-    """Spare capacity behind a growing 1-D array, so that appending a few points to a
-    100k-point series writes those points instead of copying the series (a fresh
-    800 kB array also costs ~200 page faults). Arrays handed out are views of the
-    filled prefix; filled parts are never written again, so old views stay valid."""
-
-    __slots__ = ("buf", "n")
-
-    def __init__(self, buf: np.ndarray, n: int) -> None:
-        self.buf, self.n = buf, n
-
-    @staticmethod
-    def extend(arr: np.ndarray, owner: _Buffer | None, new: np.ndarray
-               ) -> tuple[np.ndarray, _Buffer]:
-        """(``arr`` + ``new``, its buffer): in place if ``arr`` is the whole filled part
-        of ``owner`` and there is room, else in a new buffer with 50% to spare."""
-        m, k = arr.shape[0], new.shape[0]
-        if (owner is not None and owner.n == m and m + k <= owner.buf.shape[0]
-                and np.shares_memory(arr[:1], owner.buf[:1])):
-            owner.buf[m : m + k] = new
-            owner.n = m + k
-            return owner.buf[: m + k], owner
-        buf = np.empty(m + k + max((m + k) // 2, 1024), dtype=np.result_type(arr, new))
-        buf[:m] = arr
-        buf[m : m + k] = new
-        grown = _Buffer(buf, m + k)
-        return buf[: m + k], grown
-
-
 class Display:
     """One drawable rendering of a series: ``x`` sorted ascending and finite, ``y`` in
     plot units (log10 of the value when ``log_y``; NaN = gap, inf is stored as NaN)."""
@@ -124,7 +96,7 @@ class Display:
         self.log_y = log_y
         self.ema = ema  # smoothing state, to extend a smoothed display (None: cannot)
         self._pyramid: MinMaxPyramid | None = None
-        self._ybuf: _Buffer | None = None  # where y lives once appended to
+        self._ybuf: Growable | None = None  # where y lives once appended to
 
     def __len__(self) -> int:
         return int(self.x.shape[0])
@@ -151,7 +123,7 @@ class Display:
     def appended(self, x: np.ndarray, y_new: np.ndarray, ema: _Ema | None) -> Display:
         """This display with points appended: ``x`` the whole new x (this one's x then
         the new points' x, sorted), ``y_new`` the new points' y. y grows in place when
-        it can (``_Buffer``). The pyramid is shared and extended: it still serves this
+        it can (``Growable``). The pyramid is shared and extended: it still serves this
         display too, whose points are a prefix of the new one's."""
         y_new = np.asarray(y_new, dtype=np.float64)
         inf = np.isinf(y_new)
@@ -159,7 +131,7 @@ class Display:
             y_new = np.where(inf, np.nan, y_new)
         d = Display.__new__(Display)
         d.x, d.log_y, d.ema, d._pyramid = x, self.log_y, ema, self._pyramid
-        d.y, d._ybuf = _Buffer.extend(self.y, self._ybuf, y_new)
+        d.y, d._ybuf = Growable.extend(self.y, self._ybuf, y_new)
         if d._pyramid is not None:
             d._pyramid.extend(d.x, d.y)
         return d
@@ -218,7 +190,7 @@ class Series:
         self.values = values
         self.timestamps = timestamps
         self._x: tuple[tuple, np.ndarray, np.ndarray | None] | None = None
-        self._xbuf: _Buffer | None = None  # where x lives once appended to
+        self._xbuf: Growable | None = None  # where x lives once appended to
         self._displays: OrderedDict[tuple, Display] = OrderedDict()
 
     def __len__(self) -> int:
@@ -271,19 +243,20 @@ class Series:
             self._displays.popitem(last=False)
         return disp
 
-    def adopt(self, old: Series) -> None:
+    def adopt(self, old: Series, appended: bool = False) -> None:
         """Take over ``old``'s displays if this series is ``old`` with points appended
         (the live case), extending them by the new points only; otherwise do nothing
-        (they are then rebuilt on demand). Costs one comparison pass over the old
-        points, against smoothing and indexing everything again."""
+        (they are then rebuilt on demand). ``appended``: the caller knows the old points
+        are a prefix of these (the series cache only appends), so nothing is compared and
+        the cost depends on the new points alone; else one comparison pass over the old."""
         m, n = len(old), len(self)
         if old._x is None or not old._displays or n < m:
             return
         (mode, start), x_old, order = old._x
         # Only what the displays are made of has to match: values, and steps or times.
         made_of = self.steps if mode == "step" else self.timestamps
-        if not (_same(self.values[:m], old.values)
-                and _same(made_of[:m], old.steps if mode == "step" else old.timestamps)):
+        if not appended and not (_same(self.values[:m], old.values)
+                                 and _same(made_of[:m], old.steps if mode == "step" else old.timestamps)):
             return
         if order is not None:  # sorted by a permutation: appending is not a suffix
             return
@@ -291,7 +264,7 @@ class Series:
         if x_new.size and not (np.isfinite(x_new).all() and (x_old.size == 0 or x_new[0] >= x_old[-1])
                                and not (x_new[1:] < x_new[:-1]).any()):
             return
-        x, self._xbuf = _Buffer.extend(x_old, old._xbuf, x_new)
+        x, self._xbuf = Growable.extend(x_old, old._xbuf, x_new)
         self._x = ((mode, start), x, None)
         values = self.values[m:]
         for key, d in old._displays.items():
@@ -339,12 +312,12 @@ class SeriesStore:
     def get(self, run_id: str, key: str) -> Series | None:
         return self._data.get((run_id, key))
 
-    def set(self, run_id: str, key: str, series: Series) -> None:
+    def set(self, run_id: str, key: str, series: Series, appended: bool = False) -> None:
         """Store ``series``; if it extends the one it replaces, it takes over that one's
-        displays (``Series.adopt``)."""
+        displays (``Series.adopt``; ``appended``: known to extend it)."""
         old = self._data.get((run_id, key))
         if old is not None:
-            series.adopt(old)
+            series.adopt(old, appended)
         self._data[(run_id, key)] = series
 
     def drop_runs(self, run_ids: Iterable[str]) -> None:
