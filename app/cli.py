@@ -142,6 +142,18 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("-o", "--output", metavar="FILE", default="-", help="CSV file (default stdout)")
     _cmd(q, "app.commands.export:cmd_export_series")
 
+    p = sub.add_parser("import", help="copy an MLflow store or a TensorBoard log dir into a Runwatch store",
+                       description="Copy another tool's store into the Runwatch store --store (created when "
+                                   "missing): runs, params, tags, notes, every point, artifacts. Running it "
+                                   "again adds only what is new. The source is only read.")
+    isub = p.add_subparsers(title="from", metavar="FORMAT", required=True)
+    for kind, what in (("mlflow", "an MLflow tracking database (sqlite:///mlflow.db, mlflow.db) or mlruns folder"),
+                       ("tensorboard", "a TensorBoard log dir (one run per folder of event files)")):
+        q = isub.add_parser(kind, help=f"from {what}")
+        q.add_argument("source", metavar="SOURCE", help=what)
+        q.set_defaults(kind=kind)
+        _cmd(q, "app.commands.import_cmd:cmd_import")
+
     p = sub.add_parser("doctor", help="check a store: schema, sizes, integrity",
                        description="Print the store's path, schema, counts and sizes, check its integrity, "
                                    "and suggest a fix for each problem found.")

@@ -143,3 +143,36 @@ class ChangeSet:
     @property
     def empty(self) -> bool:
         return not (self.runs or self.series or self.reset)
+
+
+@dataclass(frozen=True)
+class ModelVersion:
+    """One version of a registered model (MLflow's model registry concepts)."""
+
+    model: str
+    version: int
+    stage: str = "None"  # None, Staging, Production or Archived (MLflow's stages)
+    status: str = "READY"
+    run_id: str | None = None  # the run that produced it (lineage)
+    source: str = ""  # where its files came from, e.g. runs:/<run>/model
+    description: str = ""
+    tags: Mapping[str, str] = field(default_factory=dict)
+    aliases: tuple[str, ...] = ()
+    created_time: int = 0  # ms since the epoch
+    updated_time: int | None = None
+    user: str = ""
+
+
+@dataclass(frozen=True)
+class RegisteredModel:
+    name: str
+    description: str = ""
+    tags: Mapping[str, str] = field(default_factory=dict)
+    created_time: int = 0
+    updated_time: int | None = None
+    versions: tuple[ModelVersion, ...] = ()  # newest first
+    aliases: Mapping[str, int] = field(default_factory=dict)  # alias -> version
+
+    @property
+    def latest(self) -> ModelVersion | None:
+        return self.versions[0] if self.versions else None

@@ -21,6 +21,7 @@ from tracker_sdk.entities import (
     Experiment,
     MetricChunk,
     MetricSeries,
+    RegisteredModel,
     RunInfo,
 )
 from tracker_sdk.errors import CorruptDataError, RunNotFoundError, StoreError, TrackerError, ValidationError
@@ -79,6 +80,11 @@ class Store:
     def notice(self) -> str | None:
         """One line the user should see about this store, or None."""
         return None
+
+    def registered_models(self) -> list[RegisteredModel]:
+        """Registered models with their versions and aliases. A Runwatch store has no
+        registry of its own yet; an MLflow store opened in place shows MLflow's."""
+        return []
 
     # --- engines ------------------------------------------------------------------------------
     def _engine(self, immediate: bool) -> Engine:

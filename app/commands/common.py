@@ -203,6 +203,25 @@ def resolve_runs(store: Store, ids: list[str]) -> list[RunInfo]:
 # --- progress -------------------------------------------------------------------------------------
 
 @contextmanager
+def progress_to(description: str) -> Iterator[Any]:
+    """A rich progress bar on stderr for work whose total is learnt as it goes, yielding
+    ``report(done, total_or_None)``. Drawn only on a terminal, like :func:`progress`."""
+    if not is_tty(sys.stderr):
+        yield lambda done, total=None: None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeRemainingColumn(), console=console(stderr=True), transient=True) as bar:
+        task = bar.add_task(description, total=None)
+
+        def report(done: int, total: int | None = None) -> None:
+            bar.update(task, completed=done, total=max(total, done) if total is not None else None)
+
+        yield report
+
+
+@contextmanager
 def progress(total: int, description: str, *, min_total: int = 0) -> Iterator[Any]:
     """A rich progress bar on stderr, yielding ``advance(n=1, description=None)``.
 

@@ -76,7 +76,9 @@ class Controller(QObject):
         window.detail.sig_run_activated.connect(window.runs_view.select_run)
         window.compare.sig_run_clicked.connect(window.runs_view.select_run)
         window.compare.sig_brushed.connect(lambda ids: self.model.set_scope(brush=ids))
+        window.models.sig_run_activated.connect(self._open_run)
         window.tabs.currentChanged.connect(lambda _i: self.update_sweep())
+        window.tabs.currentChanged.connect(lambda _i: self._load_models())
         window.compare.tabs.currentChanged.connect(lambda _i: self.update_sweep())
         self._settle = QTimer(self, interval=100)
         self._settle.timeout.connect(self._check_settled)
@@ -102,7 +104,26 @@ class Controller(QObject):
         if store is not None:
             self.w.settings.setValue(_folded_key(store.path), sorted(self.model.collapsed))
 
+    def _load_models(self) -> None:
+        """Read the registry while the Models page is shown (MLflow's changes too: a
+        registry write touches the database, which wakes a refresh)."""
+        if self.w.tabs.currentWidget() is not self.w.models or self.session.store is None:
+            return
+        self.session.submit(lambda store: store.registered_models(), self._show_models)
+
+    def _show_models(self, models) -> None:  # type: ignore[no-untyped-def]
+        self.w.models.set_models(models, {r.id: r.name for r in self.model.runs.values()})
+
+    def _open_run(self, run_id: str) -> None:
+        """A model version's source run: selected in the table, shown in the Run tab."""
+        if run_id not in self.model.runs:
+            self.w.statusBar().showMessage("The run of that version is not in this store (deleted?)", 5000)
+            return
+        self.w.runs_view.select_run(run_id)
+        self.w.tabs.setCurrentWidget(self.w.detail)
+
     def _on_refreshed(self, r: Refresh) -> None:
+        self._load_models()
         first = self._first_load
         new = self.model.apply(r.runs, reset=r.reset)
         if first:

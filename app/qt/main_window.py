@@ -34,6 +34,7 @@ from app.qt.charts.panel import ChartsView
 from app.qt.compare_panel import ComparePanel
 from app.qt.compare_window import CompareDock
 from app.qt.help_menu import build_help_menu
+from app.qt.models_view import ModelsView
 from app.qt.controller import Controller
 from app.qt.export_actions import add_export_actions
 from app.qt.run_detail import RunDetailView
@@ -68,6 +69,7 @@ class MainWindow(QMainWindow):
         self.detail = RunDetailView()
         self.artifacts = ArtifactsView()
         self.compare = ComparePanel()
+        self.models = ModelsView()
         self.welcome = WelcomePage()
         self._build_layout()
         self.controller = Controller(self)
@@ -99,6 +101,7 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.detail, icon("info"), "Run")
         self.tabs.addTab(self.artifacts, icon("file"), "Artifacts")
         self.tabs.addTab(self.compare, icon("compare"), "Compare")
+        self.tabs.addTab(self.models, icon("model"), "Models")
         # An explicit minimum overrides the pages' size hints (the compare toolbars alone ask for
         # ~690 px), so the splitter can give the runs table room; narrow pages clip, not the window.
         self.tabs.setMinimumWidth(420)
@@ -179,7 +182,7 @@ class MainWindow(QMainWindow):
                                          self.refresh)
         # One F5 for the window (the artifacts pane's own would make the key ambiguous there).
         self.artifacts.refresh_action.setShortcuts([])
-        for i, name in enumerate(("Charts", "Run", "Artifacts", "Compare")):
+        for i, name in enumerate(("Charts", "Run", "Artifacts", "Compare", "Models")):
             self._add(view, name, None, f"Ctrl+{i + 1}", lambda _=False, i=i: self.tabs.setCurrentIndex(i))
         view.addSeparator()
         self.nest_action = self._toggle(view, "Nest child runs under their parent", "runs/nested", True,

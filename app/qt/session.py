@@ -132,6 +132,20 @@ class StoreSession(QObject):
         if missing:
             self.worker.submit(lambda: live.load_series(missing), self.sig_series_loaded.emit)
 
+    def submit(self, read: Callable[[Store], Any], done: Callable[[Any], None]) -> None:
+        """Run ``read(store)`` on the worker; ``done(result)`` back on the GUI thread (dropped
+        if another store was opened meanwhile). Errors go to sig_error as one line."""
+        store = self.store
+        if store is None:
+            return
+
+        def finished(result: Any) -> None:
+            if store is self.store:
+                done(result)
+
+        self.worker.submit(lambda: read(store), finished,
+                           lambda e: self.sig_error.emit(str(e) if isinstance(e, TrackerError) else f"{e}"))
+
     def arrays(self, run_id: str, key: str) -> Any:
         return None if self.live is None else self.live.cache.arrays(run_id, key)
 

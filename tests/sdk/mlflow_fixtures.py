@@ -48,6 +48,42 @@ print("written", flush=True)
 """
 
 
+#: Where the scripts here write: MLflow's SQL store; :func:`writing_to` points them elsewhere.
+SQL_URI = "sqlite:///mlflow.db"
+FILE_URI = "file:./mlruns"  # MLflow's file store
+
+
+def writing_to(script: str, tracking_uri: str) -> str:
+    """``script`` (written for :data:`SQL_URI`) writing to ``tracking_uri`` instead."""
+    assert f'set_tracking_uri("{SQL_URI}")' in script
+    return script.replace(f'set_tracking_uri("{SQL_URI}")', f'set_tracking_uri("{tracking_uri}")')
+
+
+#: The course's registry steps: log a model, register it twice, promote, alias, describe, tag.
+REGISTRY_SCRIPT = """
+import mlflow
+from mlflow import MlflowClient
+mlflow.set_tracking_uri("sqlite:///mlflow.db")
+mlflow.set_experiment("wine")
+
+class Mean(mlflow.pyfunc.PythonModel):
+    def predict(self, context, model_input, params=None):
+        return [0.5] * len(model_input)
+
+for name in ("first-fit", "second-fit"):
+    with mlflow.start_run(run_name=name):
+        mlflow.log_metric("rmse", 0.7 if name == "first-fit" else 0.6)
+        mlflow.pyfunc.log_model(name="model", python_model=Mean(), registered_model_name="wine-quality")
+client = MlflowClient()
+client.transition_model_version_stage("wine-quality", "1", "Production")
+client.set_registered_model_alias("wine-quality", "champion", "2")
+client.update_model_version("wine-quality", "2", description="lower rmse")
+client.set_model_version_tag("wine-quality", "2", "validated", "yes")
+client.update_registered_model("wine-quality", description="predicts wine quality")
+print("registered", flush=True)
+"""
+
+
 def run_mlflow(script: str, cwd: Path, timeout: float = 120.0) -> str:
     """Run ``script`` with the real MLflow in ``cwd``; its stdout."""
     proc = subprocess.run([sys.executable, "-c", textwrap.dedent(script)], cwd=cwd, capture_output=True,
@@ -60,5 +96,7 @@ def _quiet_env() -> dict[str, str]:
     import os
 
     env = dict(os.environ)
-    env.update(MLFLOW_ENABLE_ASYNC_LOGGING="false", GIT_PYTHON_REFRESH="quiet", PYTHONUNBUFFERED="1")
+    # MLflow 3.x refuses to write a file store (./mlruns, "maintenance mode") unless allowed.
+    env.update(MLFLOW_ENABLE_ASYNC_LOGGING="false", GIT_PYTHON_REFRESH="quiet", PYTHONUNBUFFERED="1",
+               MLFLOW_ALLOW_FILE_STORE="true")
     return env

@@ -30,6 +30,11 @@ class DeltaWriter:
     def __init__(self, store: Store) -> None:
         self.store = store
         self._series: dict[tuple[str, str], tuple[Tail, Summary | None]] = {}
+        # Points of a series the target already holds from an earlier import of the same
+        # source, still to be skipped: a source only ever appends, so the first N points it
+        # sends are the N stored. This makes an import idempotent without keeping cursors.
+        self._skip: dict[tuple[str, str], int] = {}
+        self.points_written = 0
 
     def apply(self, delta: Delta) -> bool:
         """Write ``delta`` (and stamp the source's live runs); True when anything changed."""
@@ -41,33 +46,45 @@ class DeltaWriter:
                 writes.hard_delete_runs(conn, list(delta.removed))
                 self._series = {k: v for k, v in self._series.items() if k[0] not in set(delta.removed)}
             _upsert_runs(conn, delta.runs, batch)
-            staged = self._stage_points(conn, delta, batch)
+            staged, skipped = self._stage_points(conn, delta, batch)
             batch.touched.update(r.id for r in delta.runs)
             # A run the source still reports as running is stamped alive at each poll: the
             # store's CRASHED detection (a heartbeat that stops) then follows the source.
             batch.heartbeats = set(delta.live)
             writes.write_batch(conn, batch)
         self._series.update(staged)
+        self.points_written += sum(len(v[0]) for v in delta.points.values()) - skipped
         return not delta.empty
 
     def _stage_points(self, conn: Connection, delta: Delta, batch: writes.Batch
-                      ) -> dict[tuple[str, str], tuple[Tail, Summary | None]]:
+                      ) -> tuple[dict[tuple[str, str], tuple[Tail, Summary | None]], int]:
+        """Chunks and summaries of the new points into ``batch``; the new tails, and how many
+        points were skipped as already stored."""
         staged = {}
+        skipped = 0
         for (run_id, key), (steps, values, times) in delta.points.items():
-            if steps.size == 0:
-                continue
             known = self._series.get((run_id, key))
-            tail, summary = known if known is not None else writes.load_tail(conn, run_id, key)
-            s = np.asarray(steps, dtype=np.int64)
-            v = np.asarray(values, dtype=np.float64)
-            t = np.asarray(times, dtype=np.int64)
+            if known is None:
+                tail, summary = writes.load_tail(conn, run_id, key)
+                self._skip[(run_id, key)] = summary.count if summary is not None else 0
+            else:
+                tail, summary = known
+            drop = min(self._skip.get((run_id, key), 0), len(steps))
+            self._skip[(run_id, key)] -= drop
+            skipped += drop
+            s = np.asarray(steps[drop:], dtype=np.int64)
+            v = np.asarray(values[drop:], dtype=np.float64)
+            t = np.asarray(times[drop:], dtype=np.int64)
+            if s.size == 0:
+                staged[(run_id, key)] = (tail, summary)
+                continue
             rows, new_tail = append_points(tail, s, v, t)
             new_summary = merge_summary(summary, s, v, t)
             batch.chunks.extend((run_id, key, r) for r in rows)
             batch.summaries.append((run_id, key, new_summary))
             batch.touched.add(run_id)
             staged[(run_id, key)] = (new_tail, new_summary)
-        return staged
+        return staged, skipped
 
 
 def _upsert_runs(conn: Connection, runs: Iterable[ForeignRun], batch: writes.Batch) -> None:

@@ -25,6 +25,8 @@ from tracker_sdk.sources.apply import DeltaWriter
 if TYPE_CHECKING:
     from sqlalchemy import Connection
 
+    from tracker_sdk.entities import RegisteredModel
+
     from tracker_sdk.sources.base import ForeignReader
 
 
@@ -88,6 +90,11 @@ class MirrorStore(Store):
 
     def notice(self) -> str | None:
         return self.reader.notice()
+
+    def registered_models(self) -> list[RegisteredModel]:
+        """The source's model registry, read live (a source without one has none)."""
+        registry = getattr(self.reader, "registry", None)
+        return [] if registry is None else registry()
 
     @contextmanager
     def _write(self) -> Iterator[Connection]:

@@ -7,8 +7,7 @@ up the writer's commit, so a poll reads at most ``PAGE_ROWS`` metric rows and a 
 (MLflow only ever inserts them), params by ``params.rowid``; runs and tags are small and are
 compared with the previous snapshot. ``PRAGMA data_version`` skips a poll when nothing changed.
 
-Mapping to Runwatch: ``mlflow.parentRunId`` nests runs, ``mlflow.note.content`` is the note,
-``mlflow.user`` / ``mlflow.source.*`` go to the environment; MLflow stores NaN as 0 with
+Runs map to Runwatch as in :mod:`tracker_sdk.sources.mlflow_common`; MLflow stores NaN as 0 with
 ``is_nan`` set and ±inf as ±DBL_MAX, which read back as NaN and ±inf.
 """
 
@@ -17,28 +16,27 @@ from __future__ import annotations
 import os
 import sqlite3
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from urllib.parse import quote, unquote, urlparse
+from typing import TypeVar
+from urllib.parse import quote
 
 import numpy as np
 
+from tracker_sdk.entities import RegisteredModel
 from tracker_sdk.errors import StoreError
 from tracker_sdk.sources.base import Delta, ForeignRun
+from tracker_sdk.sources.mlflow_common import artifact_dir, mlflow_run
+from tracker_sdk.sources.mlflow_registry import read_registry
 from tracker_sdk.sources.mlflow_revisions import KNOWN, REQUIRED_COLUMNS
+
+T = TypeVar("T")
 
 #: Metric rows read per poll at most: bounds how long a poll holds MLflow's writer up (~0.1 s).
 PAGE_ROWS = 100_000
 #: How long one statement waits for MLflow's write lock before the poll is retried later (s).
 BUSY_WAIT_S = 0.25
 _DBL_MAX = sys.float_info.max
-#: MLflow's own tags that become run fields or environment items rather than user tags.
-_ENV_TAGS = {
-    "mlflow.user": "user", "mlflow.source.name": "script", "mlflow.source.type": "source_type",
-    "mlflow.source.git.commit": "git_commit", "mlflow.source.git.branch": "git_branch",
-    "mlflow.source.git.repoURL": "git_remote", "mlflow.project.entryPoint": "entry_point",
-}
-_STATUS = {"SCHEDULED": "RUNNING"}  # Runwatch has no "scheduled": it is not finished either
 
 
 def is_mlflow_database(path: Path) -> bool:
@@ -67,6 +65,8 @@ class MlflowSqlReader:
     """A ForeignReader over ``mlflow.db`` (``sqlite:///mlflow.db`` in MLflow's words)."""
 
     kind = "MLflow"
+    #: The database's folder is watched, not what lies below it (mlruns/ can be huge).
+    watch_recursive = False
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.location = Path(path).expanduser().resolve()
@@ -82,6 +82,7 @@ class MlflowSqlReader:
         self._params: dict[str, dict[str, str]] = {}
         self._runs: dict[str, ForeignRun] = {}
         self._live: list[str] = []
+        self._registry: list[RegisteredModel] = []  # the last read, shown while MLflow writes
 
     # --- ForeignReader ----------------------------------------------------------------------
     def is_relevant(self, path: Path) -> bool:
@@ -96,16 +97,38 @@ class MlflowSqlReader:
                 "(MLflow ≤ 3.17); it is read where it matches them")
 
     def poll(self) -> Delta:
-        try:
-            return self._poll()
-        except sqlite3.OperationalError as e:
-            if "locked" in str(e) or "busy" in str(e):
+        # MLflow committing holds the lock briefly: an empty delta now, the rest next poll.
+        return self._reading(self._poll, busy=lambda: Delta(live=list(self._live)))
+
+    def registry(self) -> list[RegisteredModel]:
+        """The model registry: registered models, versions, stages, aliases."""
+        def read() -> list[RegisteredModel]:
+            self._con.execute("BEGIN")
+            try:
+                self._registry = read_registry(self._con)
+            finally:
                 _rollback(self._con)
-                return Delta(live=list(self._live))  # MLflow is committing: next poll
+            return self._registry
+        return self._reading(read, busy=lambda: list(self._registry))
+
+    def total_points(self) -> int:
+        """About how many metric points the database holds (its highest metrics rowid)."""
+        return self._reading(lambda: int(self._con.execute("SELECT max(rowid) FROM metrics").fetchone()[0] or 0),
+                             busy=lambda: 0)
+
+    def _reading(self, read: Callable[[], T], busy: Callable[[], T]) -> T:
+        """``read()``; ``busy()`` while MLflow holds its write lock; one clear error else."""
+        try:
+            result = read()
+        except sqlite3.OperationalError as e:
+            _rollback(self._con)
+            if "locked" in str(e) or "busy" in str(e):
+                return busy()
             raise StoreError(f"cannot read the MLflow database {self.location}: {e}") from e
         except sqlite3.DatabaseError as e:
             _rollback(self._con)
             raise StoreError(f"cannot read the MLflow database {self.location}: {e}") from e
+        return result
 
     def close(self) -> None:
         self._con.close()
@@ -178,39 +201,12 @@ class MlflowSqlReader:
              tags: Mapping[str, str]) -> ForeignRun:
         run_id, name, status, start, end, lifecycle, deleted, user, artifact_uri, exp_id = row
         exp_name, exp_stage = experiments.get(exp_id, (str(exp_id), "active"))
-        env: dict[str, object] = {"mlflow_run_id": run_id, "artifact_uri": artifact_uri or ""}
-        user_tags = {}
-        for key, value in tags.items():
-            if key in _ENV_TAGS:
-                env[_ENV_TAGS[key]] = value
-            elif key.startswith("mlflow.") and key not in ("mlflow.runName", "mlflow.parentRunId",
-                                                           "mlflow.note.content"):
-                env[key] = value
-            elif not key.startswith("mlflow."):
-                user_tags[key] = value
-        if lifecycle == "deleted" or exp_stage == "deleted":
-            deleted = deleted or end or start or 0
-        else:
-            deleted = None
-        return ForeignRun(
-            id=run_id, experiment=exp_name, name=name or tags.get("mlflow.runName") or run_id[:8],
-            status=_STATUS.get(status, status or "RUNNING"), start_time=start or 0, end_time=end,
-            user=user or tags.get("mlflow.user", ""), parent_id=tags.get("mlflow.parentRunId") or None,
-            note=tags.get("mlflow.note.content", ""), deleted_time=deleted,
-            params=dict(self._params.get(run_id, {})), tags=user_tags, environment=env,
-            artifact_dir=self._artifact_dir(artifact_uri))
-
-    def _artifact_dir(self, uri: str | None) -> Path | None:
-        """The run's artifact folder on this machine: a path, a file:// URI, or mlflow-artifacts:
-        resolved under the default local artifact root (./mlartifacts beside the database)."""
-        if not uri:
-            return None
-        parsed = urlparse(uri)
-        if parsed.scheme in ("", "file"):
-            return Path(unquote(parsed.path if parsed.scheme else uri))
-        if parsed.scheme == "mlflow-artifacts":
-            return self.location.parent / "mlartifacts" / unquote(parsed.path).lstrip("/")
-        return None  # s3://, gs://, ... : not on this machine
+        return mlflow_run(
+            run_id, exp_name, name=name, status=status, start=start, end=end,
+            deleted=lifecycle == "deleted" or exp_stage == "deleted", deleted_time=deleted, user=user,
+            artifact_uri=artifact_uri, tags=tags, params=self._params.get(run_id, {}),
+            # mlflow-artifacts: a tracking server's default root, ./mlartifacts beside the database
+            artifact_dir=artifact_dir(artifact_uri, self.location.parent / "mlartifacts"))
 
 
 def _group_points(rows: list[tuple], runs: set[str]) -> dict[tuple[str, str], tuple]:  # type: ignore[type-arg]

@@ -1,0 +1,41 @@
+"""MLflow's model registry, as the course's registry steps leave it, read in place."""
+
+from __future__ import annotations
+
+import pytest
+from mlflow_fixtures import REGISTRY_SCRIPT, needs_mlflow, run_mlflow
+
+import tracker_sdk
+
+pytestmark = needs_mlflow
+
+
+@pytest.fixture(scope="module")
+def registry_db(tmp_path_factory):
+    work = tmp_path_factory.mktemp("mlflow-registry")
+    run_mlflow(REGISTRY_SCRIPT, work)
+    return work / "mlflow.db"
+
+
+def test_models_versions_stages_aliases_and_lineage(registry_db) -> None:
+    st = tracker_sdk.open_store(registry_db)
+    try:
+        (model,) = st.registered_models()
+        assert model.name == "wine-quality" and model.description == "predicts wine quality"
+        assert [v.version for v in model.versions] == [2, 1] and model.latest.version == 2
+        v2, v1 = model.versions
+        assert v1.stage == "Production" and v2.stage == "None"
+        assert model.aliases == {"champion": 2} and v2.aliases == ("champion",) and v1.aliases == ()
+        assert v2.description == "lower rmse" and v2.tags == {"validated": "yes"}
+        assert v1.status == v2.status == "READY"
+        runs = {r.id: r for r in st.search_runs()}
+        assert runs[v1.run_id].name == "first-fit" and runs[v2.run_id].name == "second-fit"
+        assert runs[v2.run_id].metrics["rmse"].last == 0.6  # version -> run -> metrics
+    finally:
+        st.close()
+
+
+def test_a_runwatch_store_has_no_registry_yet(tmp_path) -> None:
+    with tracker_sdk.init(store=tmp_path / "s") as run:
+        run.log({"x": 1.0})
+    assert tracker_sdk.Store(tmp_path / "s").registered_models() == []
