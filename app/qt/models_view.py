@@ -40,8 +40,9 @@ class ModelsView(QWidget):
         self.split = QSplitter(Qt.Orientation.Horizontal)
         self.split.addWidget(self.models)
         self.split.addWidget(right)
+        self.split.setStretchFactor(0, 0)
         self.split.setStretchFactor(1, 1)
-        self.split.setSizes([200, 600])
+        self.split.setSizes([150, 750])  # names are short; the versions table needs the room
         lay = QVBoxLayout(self)
         lay.setContentsMargins(6, 6, 6, 6)
         lay.addWidget(self.empty, 1)
@@ -78,7 +79,7 @@ class ModelsView(QWidget):
         shown = [tuple(local_time(v) if i == HEADERS.index("Registered") else str(v) for i, v in enumerate(r))
                  for r in rows]
         self.table.set_rows(rows, shown)
-        self.table.resize_columns()
+        self.table.resize_columns(max_width=220)
         model = next((m for m in self._models if m.name == chosen), None)
         if model is None:
             self.about.setText(f"{len(self._models)} registered model{'s' if len(self._models) != 1 else ''}")
