@@ -21,7 +21,9 @@ try:
 except ImportError:  # run as a file
     import _common as c  # type: ignore[no-redef]
 
-BENCHES = ["log_call", "throughput", "read", "sigkill", "multiproc", "disk_import"]
+BENCHES = ["log_call", "throughput", "read", "sigkill", "multiproc", "disk_import", "tensorboard"]
+#: Not in the default run: the first run builds its MLflow database with MLflow (~30 min, cached).
+OPTIONAL = ["mlflow"]
 
 
 def git(*args: str) -> str:
@@ -32,7 +34,7 @@ def git(*args: str) -> str:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true")
-    p.add_argument("--only", help=f"comma-separated subset of {','.join(BENCHES)}")
+    p.add_argument("--only", help=f"comma-separated subset of {','.join(BENCHES + OPTIONAL)}")
     a = p.parse_args()
     names = a.only.split(",") if a.only else BENCHES
     print(f"python {sys.version.split()[0]} at {sys.executable}; {c.load()}", flush=True)
