@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import pytest
-from mlflow_fixtures import REGISTRY_SCRIPT, needs_mlflow, run_mlflow
+from mlflow_fixtures import MLFLOW_VERSIONS, REGISTRY_SCRIPT, needs_mlflow, run_mlflow
 
 import tracker_sdk
 
 pytestmark = needs_mlflow
 
 
-@pytest.fixture(scope="module")
-def registry_db(tmp_path_factory):
+@pytest.fixture(scope="module", params=MLFLOW_VERSIONS)
+def registry_db(request, tmp_path_factory):
     work = tmp_path_factory.mktemp("mlflow-registry")
-    run_mlflow(REGISTRY_SCRIPT, work)
+    run_mlflow(REGISTRY_SCRIPT, work, python=request.param)
     return work / "mlflow.db"
 
 

@@ -10,7 +10,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from mlflow_fixtures import COURSE_SCRIPT, needs_mlflow, run_mlflow
+from mlflow_fixtures import COURSE_SCRIPT, MLFLOW_VERSIONS, needs_mlflow, run_mlflow
 
 import tracker_sdk
 from tracker_sdk import RunStatus, StoreError
@@ -18,10 +18,10 @@ from tracker_sdk import RunStatus, StoreError
 pytestmark = needs_mlflow
 
 
-@pytest.fixture(scope="module")
-def course_db(tmp_path_factory) -> Path:
+@pytest.fixture(scope="module", params=MLFLOW_VERSIONS)
+def course_db(request, tmp_path_factory) -> Path:
     work = tmp_path_factory.mktemp("mlflow-course")
-    run_mlflow(COURSE_SCRIPT, work)
+    run_mlflow(COURSE_SCRIPT, work, python=request.param)
     return work / "mlflow.db"
 
 
@@ -31,6 +31,13 @@ def db_copy(course_db, tmp_path) -> Path:
     dest = tmp_path / "mlflow.db"
     shutil.copy(course_db, dest)
     return dest
+
+
+@pytest.fixture
+def mlflow_python(request) -> str | None:
+    """The interpreter whose MLflow wrote ``course_db``: later writes use the same MLflow
+    (another one would migrate the schema first)."""
+    return request.node.callspec.params.get("course_db")
 
 
 def sha256(path: Path) -> str:
@@ -116,7 +123,7 @@ def test_reading_never_changes_the_database(course_db) -> None:
     assert sorted(p.name for p in course_db.parent.iterdir()) == names_before  # no -journal, -wal, -shm left
 
 
-def test_new_points_runs_and_status_changes_arrive_by_cursor(db_copy) -> None:
+def test_new_points_runs_and_status_changes_arrive_by_cursor(db_copy, mlflow_python) -> None:
     st = tracker_sdk.open_store(db_copy)
     try:
         cursor = st.cursor()
@@ -129,7 +136,7 @@ def test_new_points_runs_and_status_changes_arrive_by_cursor(db_copy) -> None:
             for step in range(20):
                 mlflow.log_metric("rmse", 2.0 - step / 10, step=step)
             print(run.info.run_id, flush=True)
-        """, db_copy.parent)
+        """, db_copy.parent, python=mlflow_python)
         assert st.sync()
         live = by_name(st)["live"]
         assert live.status is RunStatus.FINISHED  # the script's process ended the run
