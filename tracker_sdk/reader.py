@@ -82,9 +82,11 @@ class Store:
         return None
 
     def registered_models(self) -> list[RegisteredModel]:
-        """Registered models with their versions and aliases. A Runwatch store has no
-        registry of its own yet; an MLflow store opened in place shows MLflow's."""
-        return []
+        """Registered models with their versions (newest first), stages, tags and aliases."""
+        from tracker_sdk.store import registry
+
+        with self._read() as conn:
+            return registry.registered_models(conn)
 
     # --- engines ------------------------------------------------------------------------------
     def _engine(self, immediate: bool) -> Engine:

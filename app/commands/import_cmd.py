@@ -17,6 +17,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     console().print(
         "[green]✓[/] Imported ", plain(f"{result.runs:,} run{'s' if result.runs != 1 else ''}"),
         f", {result.points_written:,} new of {result.points_read:,} points and "
-        f"{result.files_copied:,} artifact file{'s' if result.files_copied != 1 else ''} into ",
+        f"{result.files_copied:,} artifact file{'s' if result.files_copied != 1 else ''}"
+        + (f", {result.models} registered model{'s' if result.models != 1 else ''}" if result.models else "")
+        + " into ",
         plain(str(target)), f"{again}.", sep="")
     return 0

@@ -35,7 +35,33 @@ def test_models_versions_stages_aliases_and_lineage(registry_db) -> None:
         st.close()
 
 
-def test_a_runwatch_store_has_no_registry_yet(tmp_path) -> None:
+def test_an_import_copies_the_registry_and_again_changes_nothing(registry_db, tmp_path) -> None:
+    from tracker_sdk.sources import import_store
+
+    target = tmp_path / "runwatch"
+    first = import_store(registry_db, target)
+    assert first.models == 1
+    source = tracker_sdk.open_store(registry_db)
+    imported = tracker_sdk.Store(target)
+    try:
+        assert imported.registered_models() == source.registered_models()
+        (model,) = imported.registered_models()
+        assert model.aliases == {"champion": 2} and model.versions[1].stage == "Production"
+        runs = {r.id: r.name for r in imported.search_runs()}
+        assert [runs[v.run_id] for v in model.versions] == ["second-fit", "first-fit"]  # lineage kept
+        before = imported.registered_models()
+    finally:
+        source.close()
+        imported.close()
+    import_store(registry_db, target)
+    again = tracker_sdk.Store(target)
+    try:
+        assert again.registered_models() == before
+    finally:
+        again.close()
+
+
+def test_a_new_runwatch_store_has_an_empty_registry(tmp_path) -> None:
     with tracker_sdk.init(store=tmp_path / "s") as run:
         run.log({"x": 1.0})
     assert tracker_sdk.Store(tmp_path / "s").registered_models() == []

@@ -2,7 +2,7 @@
 
 The reader pages through the source and :class:`DeltaWriter` appends into the target: runs
 (status, times, nesting, note), params, tags, every point (NaN and ±inf included) and the
-artifacts. Running it again adds nothing: runs keep the source's ids, params and tags are
+artifacts and the model registry. Running it again adds nothing: runs keep the source's ids, params and tags are
 upserts, and a series only takes the points beyond those it already holds.
 """
 
@@ -28,6 +28,7 @@ class ImportResult:
     points_read: int
     points_written: int  # new to the target (0 on a second import)
     files_copied: int
+    models: int = 0  # registered models copied (with their versions, tags and aliases)
 
 
 #: ``progress(points_read, points_total_or_None)`` after each page.
@@ -52,7 +53,13 @@ def import_into(target: Store, reader: ForeignReader, progress: Progress | None 
         if not delta.more:
             break
     files = sum(_copy_artifacts(target, run) for run in runs.values())
-    return ImportResult(len(runs), read, writer.points_written, files)
+    models = reader.registry() if hasattr(reader, "registry") else []
+    if models:
+        from tracker_sdk.store.registry import replace_models
+
+        with target._write() as conn:
+            replace_models(conn, models)
+    return ImportResult(len(runs), read, writer.points_written, files, len(models))
 
 
 def _copy_artifacts(target: Store, run: ForeignRun) -> int:

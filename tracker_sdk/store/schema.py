@@ -14,6 +14,7 @@ from sqlalchemy import (
     CheckConstraint,
     Float,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     LargeBinary,
@@ -33,7 +34,7 @@ NAMING_CONVENTION = {
 }
 
 #: The Alembic head revision this code writes. A test checks it equals the migrations' head.
-SCHEMA_REVISION = "0002"
+SCHEMA_REVISION = "0003"
 
 RUN_STATUSES = ("RUNNING", "FINISHED", "FAILED", "KILLED", "CRASHED")
 
@@ -127,3 +128,56 @@ class SqlMetricSummary(Base):
     max: Mapped[float | None] = mapped_column(Float)
     count: Mapped[int] = mapped_column(BigInteger)
     seq: Mapped[int] = mapped_column(BigInteger)
+
+
+# --- the model registry (MLflow's concepts: registered models, versions, stages, aliases) ------
+
+class SqlRegisteredModel(Base):
+    __tablename__ = "registered_models"
+    name: Mapped[str] = mapped_column(String(256), primary_key=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    created_time: Mapped[int] = mapped_column(BigInteger)
+    updated_time: Mapped[int | None] = mapped_column(BigInteger)
+    seq: Mapped[int] = mapped_column(BigInteger)
+
+
+class SqlModelVersion(Base):
+    __tablename__ = "model_versions"
+    model: Mapped[str] = mapped_column(ForeignKey("registered_models.name", ondelete="CASCADE"), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    stage: Mapped[str] = mapped_column(String(20), default="None")
+    status: Mapped[str] = mapped_column(String(20), default="READY")
+    # No foreign key: a version outlives its run (MLflow keeps it when the run is deleted).
+    run_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    source: Mapped[str] = mapped_column(Text, default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    user: Mapped[str] = mapped_column(String(250), default="")
+    created_time: Mapped[int] = mapped_column(BigInteger)
+    updated_time: Mapped[int | None] = mapped_column(BigInteger)
+    seq: Mapped[int] = mapped_column(BigInteger)
+
+
+class SqlModelTag(Base):
+    __tablename__ = "registered_model_tags"
+    model: Mapped[str] = mapped_column(ForeignKey("registered_models.name", ondelete="CASCADE"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(250), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class SqlModelVersionTag(Base):
+    __tablename__ = "model_version_tags"
+    __table_args__ = (ForeignKeyConstraint(["model", "version"], ["model_versions.model", "model_versions.version"],
+                                           ondelete="CASCADE"),)
+    model: Mapped[str] = mapped_column(String(256), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(250), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class SqlModelAlias(Base):
+    """``champion`` -> version 3: one row per alias, moved by an UPDATE (atomic)."""
+
+    __tablename__ = "registered_model_aliases"
+    model: Mapped[str] = mapped_column(ForeignKey("registered_models.name", ondelete="CASCADE"), primary_key=True)
+    alias: Mapped[str] = mapped_column(String(256), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
