@@ -59,7 +59,7 @@ class MirrorStore(Store):
         self.mirror_path = self.path
         self.path = reader.location  # what the user opened: titles, recent stores, saved views
         self.source_kind = reader.kind
-        self._delta_writer = DeltaWriter(self)
+        self._delta_writer = DeltaWriter(self, fresh=True)
         self._artifact_dirs: dict[str, Path] = {}
         self._artifacts = _ForeignArtifacts(self.artifacts_root, self._artifact_dirs)
         self._budget = sync_budget_s
