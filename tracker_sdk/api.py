@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from tracker_sdk import termination
-from tracker_sdk.errors import RunStateError, ValidationError
+from tracker_sdk.errors import RunNotFoundError, RunStateError, ValidationError
 from tracker_sdk.reader import Store
 from tracker_sdk.run import Run
-from tracker_sdk.validation import check_name, check_params, check_tags
+from tracker_sdk.validation import check_name, check_params, check_tags, check_text
 from tracker_sdk.writer import Writer
 
 DEFAULT_EXPERIMENT = "Default"
@@ -81,7 +81,9 @@ def init(experiment: str | None = None, name: str | None = None, config: Mapping
     experiment = check_name(experiment or DEFAULT_EXPERIMENT)
     flat_config = check_params(config or {})
     tag_values = check_tags(tags or {})
-    parent_id = parent.id if isinstance(parent, Run) else parent
+    if notes:
+        check_text(notes, "the note")
+    parent_id = _parent_id(st, parent)
     writer = _writer_for(st, flush_interval)
     if flush_interval is not None:
         writer.flush_interval = flush_interval
@@ -105,8 +107,9 @@ def init(experiment: str | None = None, name: str | None = None, config: Mapping
             writes.create_run(conn, run_id=run_id, experiment=experiment, name=run_name,
                               start_time=int(time.time() * 1000), host=host, pid=pid, user=base_env["user"],
                               parent_id=parent_id, environment=base_env, note=notes or "")
-    run = Run(store=st, writer=writer, state=writer.register(run_id, resumed is not None), run_id=run_id,
-              name=run_name, experiment=experiment, params=params, next_step=next_step, parent_id=parent_id)
+    run = Run(store=st, writer=writer, state=writer.register(run_id, resumed is not None, run_name),
+              run_id=run_id, name=run_name, experiment=experiment, params=params, next_step=next_step,
+              parent_id=parent_id)
     if flat_config:
         run.log_params(flat_config)
     if tag_values:
@@ -155,8 +158,8 @@ def log_artifact(path: str | os.PathLike[str], artifact_path: str | None = None)
     return _require_run().log_artifact(path, artifact_path)
 
 
-def finish(status: str = "FINISHED") -> bool:
-    """Finish the active run (no-op when there is none)."""
+def finish(status: str | None = None) -> bool:
+    """Finish the active run (no-op when there is none); status FINISHED unless given."""
     run = active_run()
     return True if run is None else run.finish(status)
 
@@ -192,6 +195,21 @@ def _find_resume(st: Store, resume: str | bool | None, experiment: str, name: st
                                order_by=["attributes.start_time DESC"], limit=1)
         return found[0] if found else None
     return st.get_run(str(resume))
+
+
+def _parent_id(st: Store, parent: Run | str | None) -> str | None:
+    """The id of an existing run of this store: a dangling parent would hide the run's place."""
+    if parent is None:
+        return None
+    if isinstance(parent, Run):
+        if parent.store.path != st.path:
+            raise ValidationError(f"parent run {parent.name!r} is in another store ({parent.store.path});"
+                                  f" a parent must be in the store of its children ({st.path})")
+        return parent.id
+    try:
+        return st.get_run(str(parent)).id  # a unique prefix is enough, as everywhere else
+    except RunNotFoundError as e:
+        raise RunNotFoundError(f"parent run: {e}; pass the id of a run in this store, or the Run itself") from None
 
 
 def _quote(text: str) -> str:

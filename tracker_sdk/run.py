@@ -11,14 +11,23 @@ from typing import TYPE_CHECKING, Any
 
 from tracker_sdk import termination
 from tracker_sdk.errors import ParamConflictError, RunStateError, ValidationError
-from tracker_sdk.validation import check_key, check_metric_value, check_params, check_tags
-from tracker_sdk.writer import ENV, FINISH, M, MAX_PENDING, NOTE, PARAMS, TAGS, TOUCH
+from tracker_sdk.validation import (
+    INT_FLOAT_LIMIT,
+    check_key,
+    check_params,
+    check_step,
+    check_tags,
+    check_text,
+    metric_value,
+)
+from tracker_sdk.writer import BACKPRESSURE_WAIT_S, ENV, FINISH, M, MAX_PENDING, NOTE, PARAMS, TAGS, TOUCH
 
 if TYPE_CHECKING:
     from tracker_sdk.reader import Store
     from tracker_sdk.writer import RunState, Writer
 
 _STATUSES = ("FINISHED", "FAILED", "KILLED")
+_INT_LO, _INT_HI = -INT_FLOAT_LIMIT, INT_FLOAT_LIMIT  # bounds made once: -x allocates a big int
 
 
 class Run:
@@ -75,30 +84,45 @@ class Run:
         """
         if self._finished and not self._accepting():
             return
-        if type(data) is not dict:
-            if not isinstance(data, Mapping):
-                raise ValidationError(f"run.log takes a dict of metrics, got {type(data).__name__}")
-            data = dict(data)
+        if type(data) is not dict and not isinstance(data, Mapping):
+            raise ValidationError(f"run.log takes a dict of metrics, got {type(data).__name__}")
+        item = dict(data)  # ours: the caller may reuse its dict
         known = self._keys
-        for k, v in data.items():
+        for k, v in item.items():
             if k not in known:
                 check_key(k)
                 known.add(k)
             tv = type(v)
-            if tv is not float and tv is not int:
-                check_metric_value(k, v)
+            if tv is not float and (tv is not int or not _INT_LO < v < _INT_HI):
+                item[k] = metric_value(k, v)  # replacing a value while iterating is allowed
         if step is None:
             step = self._step
+            if step > 0x7FFF_FFFF_FFFF_FFFF:  # STEP_MAX, as a literal: cheaper than a global
+                raise ValidationError("the next step would be 2**63, past the largest step; pass step= explicitly")
             self._step = step + 1
         else:
-            if type(step) is not int:
-                step = _as_step(step)
+            if type(step) is not int or not -0x8000_0000_0000_0000 <= step <= 0x7FFF_FFFF_FFFF_FFFF:
+                step = check_step(step)
             if step >= self._step:
                 self._step = step + 1
         q = self._queue
-        if len(q) > MAX_PENDING:
-            self._writer.wait_for_space()
-        q.append((M, self._state, step, time.time(), dict(data)))
+        if len(q) > MAX_PENDING and not self._writer.wait_for_space():
+            self._drop(len(item))
+            return
+        q.append((M, self._state, step, time.time(), item))
+
+    def _drop(self, points: int) -> None:
+        """The writer cannot write and the queue is full: drop, count, and warn once."""
+        state = self._state
+        state.dropped += points
+        if not state.warned_full:
+            state.warned_full = True
+            reason = self._writer.last_error or "waiting for a lock another program holds"
+            warnings.warn(
+                f"runwatch: the store at {self.store.path} has taken no write for over {BACKPRESSURE_WAIT_S:g} s"
+                f" ({reason}); run {self.name!r} drops what it logs beyond {MAX_PENDING:,} queued calls"
+                " until the store can be written again (finish() reports how many)",
+                RuntimeWarning, stacklevel=3)
 
     def log_metric(self, key: str, value: float, step: int | None = None) -> None:
         """MLflow-style single value; same as ``log({key: value}, step)``."""
@@ -142,9 +166,11 @@ class Run:
 
     def set_note(self, note: str) -> None:
         """A free-text note (Markdown) shown with the run."""
+        if not self._accepting():
+            return
         if not isinstance(note, str):
             raise ValidationError(f"a note must be text, got {type(note).__name__}")
-        self._queue.append((NOTE, self._state, note))
+        self._queue.append((NOTE, self._state, check_text(note, "the note")))
 
     def _set_environment(self, env: Mapping[str, Any]) -> None:
         self._queue.append((ENV, self._state, dict(env)))
@@ -200,13 +226,19 @@ class Run:
             self._capture.join(timeout=5.0)
         return self._writer.flush(timeout)
 
-    def finish(self, status: str = "FINISHED", timeout: float | None = 60.0) -> bool:
+    def finish(self, status: str | None = None, timeout: float | None = 60.0) -> bool:
         """End the run: stop system metrics, write everything queued and the final status.
 
+        ``status`` is FINISHED (the default), FAILED or KILLED. A run finishes once: a later
+        call only waits for the writes, and warns when it asks for another status.
         Returns True when every point reached the store. Never raises for storage trouble:
         that is warned (once) instead, so a training script always ends normally.
         """
-        status = str(status).upper()
+        return self._finish(status, timeout, quiet=False)
+
+    def _finish(self, status: str | None, timeout: float | None, quiet: bool) -> bool:
+        quiet = quiet or status is None  # finish() with no status asks for no particular one
+        status = "FINISHED" if status is None else str(status).upper()
         if status not in _STATUSES:
             raise ValidationError(f"status must be one of {', '.join(_STATUSES)}, got {status!r}")
         if self._orphaned:  # the parent process finishes it, not this forked one
@@ -226,16 +258,25 @@ class Run:
                 self._status = status
                 self._queue.append((FINISH, self._state, status, int(time.time() * 1000)))
                 self._finished = True
+        if not first and status != self._status and not quiet and not termination.terminating:
+            warnings.warn(f"runwatch: run {self.name!r} already finished as {self._status}; finish({status!r})"
+                          " is ignored (a run finishes once)", RuntimeWarning, stacklevel=3)
         from tracker_sdk import api
 
         api._forget(self)
-        ok = self._writer.flush(timeout)
-        if first and (not ok or self._writer.failures):
-            warnings.warn(
-                f"runwatch: run {self.name!r} finished with {self._writer.failures} storage failure(s)"
-                f" ({self._writer.last_error}); {'all' if ok else 'not all'} points were written",
-                RuntimeWarning, stacklevel=2)
-        return ok
+        writer, state = self._writer, self._state
+        ok = writer.flush(timeout)
+        dropped = state.dropped + state.rejected
+        if first and (not ok or writer.failures or dropped):
+            problems = [f"{writer.failures} storage failure(s) (last: {writer.last_error})"] if writer.failures else []
+            if dropped:
+                problems.append(f"{dropped:,} dropped value{'s' if dropped != 1 else ''} (see the earlier warning)")
+            outcome = "not all points were written" if not ok else (
+                "every other point was written" if dropped else "all points were written")
+            problems = problems or [f"writes still pending after {timeout} s"]
+            warnings.warn(f"runwatch: run {self.name!r} finished with {'; '.join(problems)}; {outcome}",
+                          RuntimeWarning, stacklevel=3)
+        return ok and not dropped
 
     def _orphan(self) -> None:
         """In a process forked after init(): the writer thread did not survive the fork and
@@ -257,22 +298,10 @@ class Run:
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: Any) -> None:
-        if exc_type is None:
-            self.finish("FINISHED")
-        elif issubclass(exc_type, KeyboardInterrupt):
-            self.finish("KILLED")
-        else:
-            self.finish("FAILED")
-
-
-def _as_step(step: Any) -> int:
-    try:
-        as_int = int(step)
-    except (TypeError, ValueError):
-        raise ValidationError(f"step must be an int, got {type(step).__name__} {step!r}") from None
-    if as_int != step:
-        raise ValidationError(f"step must be a whole number, got {step!r}")
-    return as_int
+        status = ("FINISHED" if exc_type is None else
+                  "KILLED" if issubclass(exc_type, KeyboardInterrupt) else "FAILED")
+        # Quiet when the block already finished the run itself, with whatever status it chose.
+        self._finish(status, 60.0, quiet=True)
 
 
 class _ForkedSink:

@@ -16,6 +16,22 @@ from tracker_sdk.limits import (
 )
 
 
+#: Steps are stored as 64-bit integers.
+STEP_MIN, STEP_MAX = -(2**63), 2**63 - 1
+#: The smallest int that ``float()`` refuses (it would round up to 2**1024).
+INT_FLOAT_LIMIT = 2**1024 - 2**970
+
+
+def check_text(text: str, what: str) -> str:
+    """Refuse text SQLite cannot store: lone surrogates (e.g. undecodable bytes of a file name)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValidationError(f"{what} {text[:40]!r} is not valid UTF-8 text (it has a lone surrogate);"
+                              " decode it with errors='replace' first") from None
+    return text
+
+
 def check_key(key: Any, what: str = "metric") -> str:
     if not isinstance(key, str):
         raise ValidationError(f"{what} keys must be strings, got {type(key).__name__} {key!r}")
@@ -25,7 +41,7 @@ def check_key(key: Any, what: str = "metric") -> str:
         raise ValidationError(f"{what} key {key[:40]!r}... is {len(key)} characters; the limit is {MAX_KEY_LENGTH}")
     if key.startswith("/") or "//" in key or ".." in key.split("/"):
         raise ValidationError(f"{what} key {key!r} has an empty or '..' path segment; use names like 'train/loss'")
-    return key
+    return check_text(key, f"{what} key")
 
 
 def check_name(name: Any) -> str:
@@ -33,29 +49,69 @@ def check_name(name: Any) -> str:
         raise ValidationError(f"a name must be non-empty text, got {name!r}")
     if len(name) > MAX_NAME_LENGTH:
         raise ValidationError(f"name is {len(name)} characters; the limit is {MAX_NAME_LENGTH}")
-    return name.strip()
+    return check_text(name.strip(), "name")
 
 
-def check_metric_value(key: str, value: Any) -> None:
-    """Accept Python/NumPy numbers and 0-d tensors; reject the rest with the fix."""
-    if isinstance(value, numbers.Real):  # int, float, bool, numpy scalars
-        return
-    if getattr(value, "ndim", None) == 0 or getattr(value, "shape", None) == ():
-        return  # a 0-d array or tensor: converted with float() by the writer
-    if hasattr(value, "shape"):
-        raise ValidationError(
-            f"metric {key!r} got an array of shape {tuple(value.shape)}; log one number per key"
-            " (e.g. value.mean().item()), or an image with run.log_image")
-    raise ValidationError(
-        f"metric {key!r} must be a number, got {type(value).__name__} {str(value)[:40]!r};"
-        " use log_text/log_dict for other values")
+def metric_value(key: str, value: Any) -> Any:
+    """The float stored for a logged value: Python/NumPy numbers and 0-d arrays or tensors,
+    converted now (a tensor may change or go away before the writer runs).
+
+    Except a scalar tensor on an accelerator: ``float()`` would wait for the GPU inside the
+    training loop's ``log()``. It goes to the writer as it is, converted there (a value that
+    fails then is dropped alone, with a warning: see ``Writer``).
+    """
+    if not isinstance(value, numbers.Real):  # int, float, bool, NumPy scalars pass
+        if _on_accelerator(value) and getattr(value, "ndim", None) == 0:
+            return value
+        if getattr(value, "ndim", None) == 0 or getattr(value, "shape", None) == ():
+            kind = getattr(getattr(value, "dtype", None), "kind", None)  # NumPy's; tensors have none
+            if kind is not None and kind not in ("b", "i", "u", "f"):
+                raise ValidationError(f"metric {key!r} got a 0-d array of dtype {value.dtype};"
+                                      " log a real number")
+        elif hasattr(value, "shape"):
+            raise ValidationError(
+                f"metric {key!r} got an array of shape {tuple(value.shape)}; log one number per key"
+                " (e.g. value.mean().item()), or an image with run.log_image")
+        else:
+            raise ValidationError(
+                f"metric {key!r} must be a number, got {type(value).__name__} {str(value)[:40]!r};"
+                " use log_text/log_dict for other values")
+    try:
+        return float(value)
+    except Exception as e:
+        if isinstance(value, int):
+            raise ValidationError(f"metric {key!r} is an int too large for a float ({value.bit_length()} bits);"
+                                  " the largest storable number is about 1.8e308") from None
+        reason = (str(e).splitlines() or [""])[0][:80]
+        raise ValidationError(f"metric {key!r} cannot be converted to a float ({type(e).__name__}: {reason});"
+                              " log a plain number, e.g. value.item()") from None
+
+
+def _on_accelerator(value: Any) -> bool:
+    """A PyTorch/JAX-style tensor whose ``device`` is not the CPU."""
+    device = getattr(value, "device", None)
+    kind = getattr(device, "type", None)  # torch.device.type: "cuda", "mps", "cpu"
+    return kind is not None and kind != "cpu"
+
+
+def check_step(step: Any) -> int:
+    """A step as the int stored (64-bit)."""
+    try:
+        as_int = int(step)
+    except (TypeError, ValueError, OverflowError):
+        raise ValidationError(f"step must be a whole number, got {type(step).__name__} {step!r}") from None
+    if as_int != step:
+        raise ValidationError(f"step must be a whole number, got {step!r}")
+    if not STEP_MIN <= as_int <= STEP_MAX:
+        raise ValidationError(f"step must be between -2**63 and 2**63-1 (a 64-bit integer), got {as_int}")
+    return as_int
 
 
 def param_value(key: str, value: Any) -> str:
     text = value if isinstance(value, str) else _render(value)
     if len(text) > MAX_PARAM_VALUE_LENGTH:
         raise ValidationError(f"param {key!r} value is {len(text)} characters; the limit is {MAX_PARAM_VALUE_LENGTH}")
-    return text
+    return check_text(text, f"param {key!r} value")
 
 
 def _render(value: Any) -> str:
@@ -64,13 +120,18 @@ def _render(value: Any) -> str:
     return str(value)
 
 
-def flatten(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    """{"model": {"depth": 4}} -> {"model.depth": 4}; the store keeps flat, dotted keys."""
-    out: dict[str, Any] = {}
+def flatten(config: Mapping[str, Any], prefix: str = "", out: dict[str, Any] | None = None) -> dict[str, Any]:
+    """{"model": {"depth": 4}} -> {"model.depth": 4}; the store keeps flat, dotted keys.
+
+    A key given twice that way ({"a": {"b": 1}, "a.b": 2}) is refused: one value would be lost.
+    """
+    out = {} if out is None else out
     for k, v in config.items():
         key = f"{prefix}{k}"
         if isinstance(v, Mapping) and v:
-            out.update(flatten(v, key + "."))
+            flatten(v, key + ".", out)
+        elif key in out:
+            raise ValidationError(f"param {key!r} is given twice (nested and as a dotted key); keep one")
         else:
             out[key] = v
     return out
@@ -92,5 +153,5 @@ def check_tags(tags: Mapping[str, Any]) -> dict[str, str]:
         text = "" if v is None else str(v)
         if len(text) > MAX_TAG_VALUE_LENGTH:
             raise ValidationError(f"tag {k!r} value is {len(text)} characters; the limit is {MAX_TAG_VALUE_LENGTH}")
-        out[k] = text
+        out[k] = check_text(text, f"tag {k!r} value")
     return out

@@ -4,7 +4,9 @@ The training loop only appends tuples to a deque (thread-safe, ~0.1 µs). This t
 ``flush_interval`` seconds (or when asked), turns what is queued into a :class:`Batch` of packed
 chunks and runs it as one short ``BEGIN IMMEDIATE`` transaction. A failed transaction keeps its
 items for the next round, so nothing is dropped while the store is busy or briefly unwritable;
-the failure is warned once and reported by ``finish()``.
+the failure is warned once and reported by ``finish()``. A batch that fails because of its data
+(a value that got past the checks of the call) is split until the item at fault is found: that
+item alone is dropped, with a warning, so one value never stops the writing of the rest.
 """
 
 from __future__ import annotations
@@ -18,15 +20,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 
+from tracker_sdk.errors import ValidationError
 from tracker_sdk.limits import HEARTBEAT_INTERVAL_S
 from tracker_sdk.store import writes
 from tracker_sdk.store.series import Summary, Tail, append_points, merge_summary
+from tracker_sdk.validation import check_step, metric_value
 
 _log = logging.getLogger("tracker_sdk")
 
 # Queue item kinds. Metrics are the hot path: (M, run, step, time_s, dict).
 M, PARAMS, TAGS, NOTE, ENV, TOUCH, FINISH, FLUSH = range(8)
+_KIND_NAMES = {PARAMS: "param", TAGS: "tag", NOTE: "note", ENV: "environment value"}
 
 #: Queued log calls before ``log()`` waits for the writer. This bounds memory and, above all,
 #: what a SIGKILL can lose: a loop logging flat out (~200k calls/s) is held to roughly one
@@ -34,6 +40,17 @@ M, PARAMS, TAGS, NOTE, ENV, TOUCH, FINISH, FLUSH = range(8)
 MAX_PENDING = 50_000
 #: Items folded into one transaction at most, so one flush never holds the lock for long.
 MAX_BATCH_ITEMS = 50_000
+#: How long ``log()`` waits on a full queue for a writer that cannot write (store locked by
+#: another program, disk full) before dropping what it logs: about the time one flush of a
+#: full queue takes. A writer that writes, however slowly, is waited for.
+BACKPRESSURE_WAIT_S = 1.0
+
+#: Errors that come from what a batch holds, not from the store: retrying cannot help.
+_DATA_ERRORS = (ValueError, TypeError, ArithmeticError, IntegrityError, DataError)
+
+
+class _Unwritable(Exception):
+    """A batch failed because of an item's data (the cause is chained)."""
 
 
 @dataclass(eq=False)  # identity-hashed: used as a dict key per flush
@@ -42,9 +59,13 @@ class RunState:
 
     run_id: str
     resumed: bool = False
+    name: str = ""
     tails: dict[str, Tail] = field(default_factory=dict)
     summaries: dict[str, Summary] = field(default_factory=dict)
     live: bool = True
+    dropped: int = 0  # values log() dropped on a full queue (counted by the logging thread)
+    rejected: int = 0  # values this thread could not write (counted here)
+    warned_full: bool = False
 
 
 class Writer:
@@ -61,21 +82,34 @@ class Writer:
         self._stop = False
         self._warned = False
         self._last_heartbeat = 0.0
+        #: Since when the writer has been trying to write without success (None: it is not).
+        self._stalled_since: float | None = None
         self._thread = threading.Thread(target=self._loop, name="runwatch-writer", daemon=True)
         self._thread.start()
 
     # --- called from user threads ---------------------------------------------------------
-    def register(self, run_id: str, resumed: bool) -> RunState:
-        state = RunState(run_id, resumed)
+    def register(self, run_id: str, resumed: bool, name: str = "") -> RunState:
+        state = RunState(run_id, resumed, name)
         self._runs[run_id] = state
         return state
 
-    def wait_for_space(self) -> None:
-        """Backpressure: block the producer while the queue is over ``MAX_PENDING``."""
+    def wait_for_space(self) -> bool:
+        """Backpressure: hold the producer while the queue is over ``MAX_PENDING`` and the
+        writer is writing. False when the writer has been unable to write for
+        ``BACKPRESSURE_WAIT_S``: the caller drops what it logs instead of waiting for the store."""
+        if self._stalled():
+            return False  # no wake-up either: the writer retries at its own pace
         self._wake.set()
         with self._space:
             while len(self.queue) > MAX_PENDING and self._thread.is_alive():
+                if self._stalled():
+                    return False
                 self._space.wait(0.05)
+        return True
+
+    def _stalled(self) -> bool:
+        since = self._stalled_since
+        return since is not None and time.monotonic() - since >= BACKPRESSURE_WAIT_S
 
     def flush(self, timeout: float | None = None) -> bool:
         """Block until everything queued so far is committed (or ``timeout`` passes)."""
@@ -128,35 +162,89 @@ class Writer:
             heartbeat_due = time.monotonic() - self._last_heartbeat >= HEARTBEAT_INTERVAL_S
             if not items and not heartbeat_due:
                 return True
-            if not self._commit(items, heartbeat_due):
-                self._retry = items
+            unwritten = self._commit(items, heartbeat_due)
+            if unwritten:
+                self._retry = unwritten
                 return False
             if not self.queue:
                 return True
 
-    def _commit(self, items: list[tuple[Any, ...]], heartbeat: bool) -> bool:
-        flushes = [it[2] for it in items if it[0] == FLUSH]
+    def _commit(self, items: list[tuple[Any, ...]], heartbeat: bool) -> list[tuple[Any, ...]]:
+        """Write ``items`` in order; return those not written (kept for the next attempt).
+
+        A batch its data makes fail is split in halves, down to the one item at fault.
+        """
         try:
-            batch, staged = self._prepare(items)
-            if heartbeat:
-                batch.heartbeats = {r.run_id for r in self._runs.values() if r.live}
-            if batch.has_changes or batch.heartbeats:
-                with self.store._write_engine().begin() as conn:
-                    writes.write_batch(conn, batch)
+            self._write(items, heartbeat)
+        except _Unwritable as e:
+            if len(items) == 1:
+                return self._drop(items[0], e.__cause__ or e)
+            mid = len(items) // 2
+            unwritten = self._commit(items[:mid], heartbeat)
+            return unwritten + items[mid:] if unwritten else self._commit(items[mid:], False)
         except Exception as e:
             self._report(e)
-            return False
+            return items
+        return []
+
+    def _write(self, items: list[tuple[Any, ...]], heartbeat: bool) -> None:
+        try:
+            batch, staged = self._prepare(items)
+        except DBAPIError:  # reading a resumed run's tail: the store's trouble
+            raise
+        except Exception as e:
+            raise _Unwritable from e
+        if heartbeat:
+            batch.heartbeats = {r.run_id for r in self._runs.values() if r.live}
+        if batch.has_changes or batch.heartbeats:
+            if self._stalled_since is None:
+                self._stalled_since = time.monotonic()  # until a write succeeds
+            try:
+                with self.store._write_engine().begin() as conn:
+                    try:
+                        writes.write_batch(conn, batch)
+                    except _DATA_ERRORS as e:
+                        raise _Unwritable from e
+            except _Unwritable:
+                self._stalled_since = None  # the store took the transaction: the data is at fault
+                raise
+        self._stalled_since = None
         for state, key, tail, summary in staged:
             state.tails[key] = tail
             state.summaries[key] = summary
-        for run_id, _ in batch.finished.items():
+        for run_id in batch.finished:
             if run_id in self._runs:
                 self._runs[run_id].live = False
         if heartbeat:
             self._last_heartbeat = time.monotonic()
-        for ev in flushes:
-            ev.set()
-        return True
+        for it in items:
+            if it[0] == FLUSH:
+                it[2].set()
+
+    def _drop(self, item: tuple[Any, ...], error: BaseException) -> list[tuple[Any, ...]]:
+        """Drop what one item holds that cannot be written (warned, counted); write the rest."""
+        kind, state = item[0], item[1]
+        rest: list[tuple[Any, ...]] = []
+        if kind == M:
+            _, _, step, t, data = item
+            good = _writable(step, data)
+            if len(good) == len(data):  # each point is fine alone: the fault is elsewhere
+                good = {}
+            bad = [k for k in data if k not in good]
+            what = f"{len(bad)} point(s) of {_names(bad)} at step {step!r}"
+            if good:
+                rest = [(M, state, step, t, good)]
+        elif kind in (PARAMS, TAGS, ENV):
+            bad = list(item[2])
+            what = f"{_KIND_NAMES[kind]}(s) {_names(bad)}"
+        else:  # a note; nothing else carries data of the user's
+            bad = [kind]
+            what = f"its {_KIND_NAMES.get(kind, 'record')}"
+        state.rejected += len(bad)
+        warnings.warn(
+            f"runwatch: run {state.name!r} ({state.run_id}): dropped {what} that cannot be stored"
+            f" ({describe_error(error)}); the rest of the run is written", RuntimeWarning, stacklevel=1)
+        return self._commit(rest, False) if rest else []
 
     def _prepare(self, items: list[tuple[Any, ...]]) -> tuple[writes.Batch, list[Any]]:
         b = writes.Batch()
@@ -195,7 +283,7 @@ class Writer:
                     tail = Tail.empty()
             s = np.asarray(steps, dtype=np.int64)
             t = (np.asarray(times, dtype=np.float64) * 1000.0).astype(np.int64)
-            v = writes.as_float_array(vals)
+            v = np.asarray(vals, dtype=np.float64)  # converted by log(); raises for what was not
             rows, new_tail = append_points(tail, s, v, t)
             new_summary = merge_summary(summary, s, v, t)
             b.chunks.extend((state.run_id, key, r) for r in rows)
@@ -205,11 +293,52 @@ class Writer:
 
     def _report(self, e: BaseException) -> None:
         self.failures += 1
-        self.last_error = f"{type(e).__name__}: {e}"
+        self.last_error = describe_error(e)
         _log.debug("runwatch writer failure %d: %s", self.failures, self.last_error)
         if not self._warned:
             self._warned = True
             warnings.warn(
-                f"runwatch: could not write to the store at {self.store.path} ({self.last_error});"
-                " logging continues and will retry, nothing queued is dropped",
+                f"runwatch: could not write to the store at {self.store.path} ({self.last_error})."
+                f" {_advice(self.last_error)}; logging continues and retries, what is queued is kept",
                 RuntimeWarning, stacklevel=1)
+
+
+def _writable(step: Any, data: dict[str, Any]) -> dict[str, float]:
+    """The values of one log call that can be stored, as floats (none when the step cannot)."""
+    try:
+        check_step(step)
+    except ValidationError:
+        return {}
+    good = {}
+    for k, v in data.items():
+        try:
+            good[k] = float(metric_value(k, v))  # float(): a GPU tensor log() left unconverted
+        except Exception:  # noqa: BLE001 - whatever a value raises, it alone is dropped
+            pass
+    return good
+
+
+def _names(keys: list[str]) -> str:
+    shown = ", ".join(repr(k)[:60] for k in keys[:5])
+    return shown + (f" and {len(keys) - 5} more" if len(keys) > 5 else "")
+
+
+def describe_error(e: BaseException) -> str:
+    """One short line: the database's own message, without SQLAlchemy's statement, parameters
+    (kilobytes of them for a batch) and link."""
+    if isinstance(e, DBAPIError) and e.orig is not None:
+        text = str(e.orig)
+    else:
+        text = f"{type(e).__name__}: {e}"
+    first = text.strip().splitlines()
+    return first[0][:200] if first else type(e).__name__
+
+
+def _advice(message: str) -> str:
+    if "full" in message:
+        return "Free some disk space"
+    if "locked" in message or "busy" in message:
+        return "Close the program holding its lock"
+    if "readonly" in message or "read-only" in message or "permission" in message.lower():
+        return "Make the store folder writable"
+    return "Check the disk and the store folder"

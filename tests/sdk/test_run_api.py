@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +13,7 @@ import tracker_sdk
 from tracker_sdk import (
     ArtifactPathError,
     ParamConflictError,
+    RunNotFoundError,
     RunStateError,
     RunStatus,
     ValidationError,
@@ -82,7 +84,26 @@ def test_finish_with_an_explicit_status(store_path: Path, open_store) -> None:
         run.finish("DONE")
     run.finish("failed")
     assert open_store(store_path).get_run(run.id).status is RunStatus.FAILED
-    assert run.finish() is True  # finishing twice is harmless and keeps the first status
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert run.finish() is True  # finishing twice is harmless and keeps the first status
+        assert run.finish("FAILED") is True
+    assert open_store(store_path).get_run(run.id).status is RunStatus.FAILED
+
+
+def test_finishing_again_with_another_status_warns_and_keeps_the_first(store_path: Path, open_store) -> None:
+    run = tracker_sdk.init(store=store_path, name="twice")
+    run.finish()
+    with pytest.warns(RuntimeWarning, match="'twice' already finished as FINISHED; finish.'FAILED'. is ignored"):
+        assert run.finish("FAILED") is True
+    assert open_store(store_path).get_run(run.id).status is RunStatus.FINISHED
+
+
+def test_a_with_block_around_an_explicit_finish_keeps_it_quietly(store_path: Path, open_store) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with tracker_sdk.init(store=store_path) as run:
+            run.finish("FAILED")  # e.g. the script decided the run failed, then left the block
     assert open_store(store_path).get_run(run.id).status is RunStatus.FAILED
 
 
@@ -115,6 +136,19 @@ def test_active_run_is_the_most_recent_unfinished_one(store_path: Path) -> None:
     assert tracker_sdk.active_run() is None
 
 
+def test_an_unknown_parent_is_refused(store_path: Path, tmp_path: Path, open_store) -> None:
+    with pytest.raises(RunNotFoundError, match="parent run.*'no-such-run'"):
+        tracker_sdk.init(store=store_path, parent="no-such-run")
+    other = tracker_sdk.init(store=tmp_path / "other-store")
+    with pytest.raises(ValidationError, match="parent run .* is in another store"):
+        tracker_sdk.init(store=store_path, parent=other)
+    assert tracker_sdk.active_run() is other
+    assert not store_path.exists() or open_store(store_path).search_runs() == []
+    parent = tracker_sdk.init(store=store_path)
+    child = tracker_sdk.init(store=store_path, parent=parent.id[:8])  # a unique prefix, as elsewhere
+    assert open_store(store_path).get_run(child.id).parent_id == parent.id
+
+
 def test_log_before_init_names_the_fix() -> None:
     assert tracker_sdk.active_run() is None
     with pytest.raises(RunStateError, match=r"tracker_sdk\.init\(\)"):
@@ -133,6 +167,8 @@ def test_log_after_finish_raises(store_path: Path) -> None:
         run.log_params({"lr": 1})
     with pytest.raises(RunStateError, match="has finished"):
         run.set_tags({"a": "b"})
+    with pytest.raises(RunStateError, match="has finished"):
+        run.set_note("too late")
     with pytest.raises(RunStateError, match="no active run"):
         tracker_sdk.log({"loss": 1.0})
 
@@ -147,6 +183,21 @@ def test_nested_config_flattens_to_dotted_keys(store_path: Path, open_store) -> 
     assert open_store(store_path).get_run(run.id).params == {
         "lr": "0.0003", "model.depth": "4", "model.act": "relu", "model.head.dropout": "0.1",
         "optim": "{}", "flag": "True", "none": "None", "ratio": "1.0"}
+
+
+@pytest.mark.parametrize("config", [
+    {"a": {"b": 1}, "a.b": 2},
+    {"a.b": 2, "a": {"b": 1}},
+    {"a": {"b": {"c": 1}}, "a.b": {"c": 2}},
+])
+def test_config_keys_that_collide_once_flattened_are_refused(store_path: Path, open_store, config: dict) -> None:
+    with pytest.raises(ValidationError, match="'a.b(.c)?' is given twice"):
+        tracker_sdk.init(store=store_path, config=config)
+    run = tracker_sdk.init(store=store_path)
+    with pytest.raises(ValidationError, match="given twice"):
+        run.log_params(config)
+    run.finish()
+    assert [r.params for r in open_store(store_path).search_runs()] == [{}]  # no run took half of it
 
 
 def test_params_are_immutable(store_path: Path, open_store) -> None:

@@ -4,10 +4,10 @@ reaches the training loop (retried, warned once, reported by ``finish``, nothing
 from __future__ import annotations
 
 import sqlite3
-import threading
 import time
 import warnings
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -92,7 +92,7 @@ def test_a_locked_store_never_raises_into_the_training_loop(
         wait_until(lambda: run._writer.failures >= failures_before + 3, timeout=10,
                    message="the writer to retry a few times")
         assert len(_trouble(recorded)) == 1
-        assert "logging continues and will retry, nothing queued is dropped" in _trouble(recorded)[0]
+        assert "locked" in _trouble(recorded)[0] and "logging continues and retries" in _trouble(recorded)[0]
         for i in range(2001, 3001):  # and logging still works
             run.log({"x": float(i)})
         assert logging_time < 1.0  # log() never waited for the locked database
@@ -131,41 +131,44 @@ def test_finish_on_a_locked_store_reports_and_the_points_still_arrive(
     assert len(reader.metric_history(run.id, "x")) == 500
 
 
-def test_a_full_queue_makes_log_wait_instead_of_dropping(
-        store_path: Path, open_store, short_busy_timeout: None, monkeypatch: pytest.MonkeyPatch,
-        recorded: list[warnings.WarningMessage]) -> None:
-    """Backpressure: while nothing can be written, memory stays bounded and no point is dropped."""
-    from tracker_sdk import run as run_module
-    from tracker_sdk import writer as writer_module
+def test_a_full_disk_is_reported_in_one_line_and_logging_resumes_once_there_is_room(
+        store_path: Path, open_store, recorded: list[warnings.WarningMessage]) -> None:
+    """A real SQLITE_FULL ("database or disk is full"): the writer's connections may not grow
+    the database file (``max_page_count``), as on a full disk."""
+    from sqlalchemy import event
 
-    monkeypatch.setattr(run_module, "MAX_PENDING", 1000)
-    monkeypatch.setattr(writer_module, "MAX_PENDING", 1000)
-    monkeypatch.setattr(writer_module, "MAX_BATCH_ITEMS", 500)
-    run = tracker_sdk.init(store=store_path, flush_interval=0.02)
-    run.flush()
-    lock = Lock(store_path)
-    logged = 0
+    run = tracker_sdk.init(store=store_path, flush_interval=60)  # writes only when asked to
+    run.log({"x": 0.0})
+    assert run.flush(timeout=10)
+    with closing(sqlite3.connect(store_path / "runwatch.db")) as db:
+        pages = db.execute("PRAGMA page_count").fetchone()[0]
+    engine = run.store._write_engine()
 
-    def produce() -> None:
-        nonlocal logged
-        for i in range(5000):
-            run.log({"x": float(i)})
-            logged += 1
+    def disk_full(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+        dbapi_conn.execute(f"PRAGMA max_page_count = {pages}")
 
-    producer = threading.Thread(target=produce)
+    event.listen(engine, "connect", disk_full)
+    engine.dispose()  # the writer's next connection finds the disk full
     try:
-        producer.start()
-        failures = wait_until(lambda: run._writer.failures >= 2 and run._writer.failures, timeout=10)
-        wait_until(lambda: run._writer.failures >= failures + 2, timeout=10,
-                   message="more failed attempts while the producer waits")
-        assert producer.is_alive()
-        assert logged <= 1000 + 500 + 2  # at most a full queue plus one retained batch
+        for i in range(1, 20_001):
+            run.log({"x": float(i)})
+        run.flush(timeout=0)  # write now
+        wait_until(lambda: _trouble(recorded), timeout=10, message="the disk-full warning")
     finally:
-        lock.release()
-    producer.join(30)
-    assert not producer.is_alive() and logged == 5000
-    run.finish()
-    assert open_store(store_path).metric_history(run.id, "x").values.tolist() == [float(i) for i in range(5000)]
+        event.remove(engine, "connect", disk_full)
+        engine.dispose()  # disk space freed
+    [warning] = _trouble(recorded)
+    assert "database or disk is full" in warning and str(store_path.resolve()) in warning
+    assert "Free some disk space" in warning and "logging continues and retries" in warning
+    for noise in ("\n", "[SQL", "[parameters", "sqlalche.me", "INSERT"):
+        assert noise not in warning
+    assert len(warning) < 300
+
+    assert run.finish(timeout=30) is True  # retried once there was room: nothing lost
+    [report] = [str(w.message) for w in recorded if "storage failure" in str(w.message)]
+    assert "database or disk is full" in report and "[SQL" not in report and "\n" not in report
+    assert run._writer.last_error == "database or disk is full"
+    assert open_store(store_path).metric_history(run.id, "x").values.tolist() == [float(i) for i in range(20_001)]
 
 
 def test_busy_timeout_setting_is_checked(store_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -9,7 +9,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 from sqlalchemy import Connection, delete, insert, select, text, update
 
 from tracker_sdk.store.schema import (
@@ -169,16 +168,3 @@ def hard_delete_runs(conn: Connection, run_ids: list[str]) -> None:
     bump_epoch(conn)
     next_seq(conn)
 
-
-def as_float_array(values: list[Any]) -> np.ndarray:
-    """Values logged as Python/NumPy numbers or 0-d tensors, as float64."""
-    try:
-        return np.asarray(values, dtype=np.float64)
-    except (TypeError, ValueError):
-        out = np.empty(len(values))
-        for i, v in enumerate(values):
-            try:
-                out[i] = float(v)
-            except (TypeError, ValueError):
-                out[i] = math.nan
-        return out
