@@ -231,8 +231,10 @@ def test_a_gpu_scalar_is_converted_by_the_writer_not_in_the_loop(store_path) -> 
     run.log({"loss": bad}, step=1)
     run.log({"loss": 0.125}, step=2)
     assert good.converted_on == [] and bad.converted_on == []  # log() did not wait for the GPU
-    with pytest.warns(RuntimeWarning, match="loss"):
-        run.finish()
+    with pytest.warns(RuntimeWarning) as record:
+        assert run.finish() is False  # a value was dropped
+    messages = [str(w.message) for w in record]
+    assert any("'loss'" in m for m in messages) and any("1 dropped value" in m for m in messages)
     assert good.converted_on and all(name == "runwatch-writer" for name in good.converted_on)
     h = tracker_sdk.Store(store_path).metric_history(run.id, "loss")
     assert h.steps.tolist() == [0, 2] and h.values.tolist() == [0.25, 0.125]
