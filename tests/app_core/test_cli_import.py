@@ -34,11 +34,26 @@ def test_import_twice_then_list(capsys, course_db, tmp_path) -> None:
     assert "alpha-0.1" in listed and "└" in listed  # nested under the sweep
 
 
-def test_read_commands_take_the_mlflow_database_itself(capsys, course_db) -> None:
+def test_read_commands_take_the_mlflow_database_itself_and_never_write_it(capsys, course_db) -> None:
+    import hashlib
+
+    before = hashlib.sha256(course_db.read_bytes()).hexdigest()
     assert main(["runs", "list", "--store", f"sqlite:///{course_db}"]) == 0
     assert "alpha-0.5" in capsys.readouterr().out
     assert main(["doctor", "--store", str(course_db)]) == 0
     assert "read-only" in capsys.readouterr().out
+    assert main(["export", "runs", "--store", str(course_db)]) == 0
+    assert "alpha-0.1" in capsys.readouterr().out
+    import tracker_sdk
+
+    store = tracker_sdk.open_store(course_db)
+    run_id = store.search_runs()[0].id
+    store.close()
+    capsys.readouterr()
+    assert main(["runs", "delete", "--store", str(course_db), run_id]) != 0
+    assert "read-only MLflow store" in capsys.readouterr().err  # refused, in one line
+    assert hashlib.sha256(course_db.read_bytes()).hexdigest() == before
+    assert sorted(p.name for p in course_db.parent.iterdir() if p.name.startswith("mlflow.db")) == ["mlflow.db"]
 
 
 def test_importing_the_wrong_kind_is_one_line(capsys, course_db, tmp_path) -> None:
