@@ -1,4 +1,5 @@
-"""the model registry: registered models, versions, tags and aliases
+"""the model registry: registered models, versions, tags and aliases; a (run, key, seq) index
+on metric chunks
 
 Revision ID: 0003
 Revises: 0002
@@ -19,6 +20,8 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("metric_chunks", schema=None) as batch_op:
+        batch_op.create_index("ix_metric_chunks_series_seq", ["run_id", "key", "seq"], unique=False)
     op.create_table(
         "registered_models",
         sa.Column("name", sa.String(length=256), nullable=False),
@@ -78,6 +81,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("metric_chunks", schema=None) as batch_op:
+        batch_op.drop_index("ix_metric_chunks_series_seq")
     for table in ("model_version_tags", "registered_model_tags", "registered_model_aliases", "model_versions",
                   "registered_models"):
         op.drop_table(table)
