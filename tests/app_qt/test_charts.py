@@ -612,3 +612,26 @@ def test_live_append_onto_an_empty_series_draws_the_new_points(qtbot):
     view.set_series("r", "loss", steps, np.linspace(1, 0, 10), steps * 1000)
     view.redraw_now()
     qtbot.waitUntil(lambda: view.plot("loss").drawn("r") is not None and len(view.plot("loss").drawn("r")[0]) == 10)
+
+
+def _pixels_near(image, color: str, tolerance: int = 40) -> int:
+    """How many pixels of ``image`` are within ``tolerance`` of ``color`` (per channel)."""
+    from PySide6.QtGui import QColor
+
+    want = QColor(color)
+    arr = np.frombuffer(image.convertToFormat(image.Format.Format_RGB32).constBits(), np.uint8)
+    arr = arr.reshape(image.height(), image.width(), 4)[:, :, :3].astype(int)  # BGRA in memory
+    diff = np.abs(arr - np.array([want.blue(), want.green(), want.red()]))
+    return int((diff.max(axis=2) <= tolerance).sum())
+
+
+def test_a_metric_logged_once_shows_as_a_dot(view):
+    """One point makes a line of no length: without a dot it would not show at all (a final
+    test score, MLflow's one-off metrics, TensorBoard's hparam metrics)."""
+    view.set_settings(ChartSettings(show_legend=False))  # its line sample has the run's colour
+    view.set_runs([RUNS[0]])
+    view.set_keys(["test/score"])
+    view.set_series("r1", "test/score", np.array([3]), np.array([0.9]), np.array([T0]))
+    view.redraw_now()
+    plot = view.plot("test/score")
+    assert _pixels_near(plot.grab().toImage(), RUNS[0][2]) >= 12  # a visible dot, not a pixel

@@ -171,11 +171,23 @@ def test_hparams_are_params_of_the_run_add_hparams_writes(tmp_path, opened) -> N
                       {"hparam/accuracy": 0.875}, name="hp")
     st = opened(logdir)
     runs = by_name(st)
-    hp, parent = runs["sweep-1/hp"], runs["sweep-1"]
-    assert hp.params == {"lr": "0.01", "batch": "32", "optimizer": "adam", "nesterov": "True"}
-    assert hp.parent_id == parent.id and parent.params == {}
-    assert history(st, hp.id, "hparam/accuracy")[1] == [0.875]
-    assert st.search_runs(filter="params.optimizer = 'adam'")[0].id == hp.id
+    # The subfolder add_hparams wrote is folded into the training run it describes.
+    assert list(runs) == ["sweep-1"]
+    run = runs["sweep-1"]
+    assert run.params == {"lr": "0.01", "batch": "32", "optimizer": "adam", "nesterov": "True"}
+    assert history(st, run.id, "hparam/accuracy")[1] == [0.875]
+    assert history(st, run.id, "loss")[0] == [0, 1, 2, 3, 4]
+    assert st.search_runs(filter="params.optimizer = 'adam'")[0].id == run.id
+
+
+def test_a_writer_that_logged_only_hparams_is_one_run_with_them(tmp_path, opened) -> None:
+    logdir = tmp_path / "logs"
+    with SummaryWriter(logdir=str(logdir / "only-hparams")) as w:
+        w.add_hparams({"lr": 0.5}, {"hparam/score": 0.25}, name="trial")
+    st = opened(logdir)
+    (run,) = st.search_runs()
+    assert run.name == "only-hparams" and run.params == {"lr": "0.5"} and run.parent_id is None
+    assert history(st, run.id, "hparam/score")[1] == [0.25]
 
 
 def test_pytorch_summary_writer_scalars_and_hparams(tmp_path, opened) -> None:
@@ -191,7 +203,7 @@ def test_pytorch_summary_writer_scalars_and_hparams(tmp_path, opened) -> None:
     a = runs["a"]
     assert history(st, a.id, "loss")[0] == list(range(20))
     assert history(st, a.id, "loss_new_style")[1] == [2.0 * s for s in range(20)]  # rank-0 tensors
-    assert runs["a/hp"].params == {"lr": "0.1", "depth": "4"}
+    assert a.params == {"lr": "0.1", "depth": "4"} and "a/hp" not in runs  # folded into "a"
 
 
 def test_tensorboard_own_writer_rank0_tensor_scalars(tmp_path, opened) -> None:

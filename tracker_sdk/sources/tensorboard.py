@@ -8,8 +8,12 @@ log dir. A record a writer is still writing (a truncated tail) is read again on 
 record whose checksum fails is dropped with one warning per file (a bad length ends the file).
 
 Mapping to Runwatch: scalars are series (step, wall time in ms); the hparams plugin's
-``session_start_info`` gives params (``add_hparams`` writes them into a subfolder, which becomes
-a run nested under the folder's run); images are written as PNG files into a private folder
+``session_start_info`` gives params. ``add_hparams`` (tensorboardX, PyTorch) writes them with
+their metrics into a subfolder of the training run's folder: that subfolder is folded into the
+run above it, so the training run carries its own params and ``hparam/*`` metrics (as an
+MLflow user expects, and so the sweep's curves are what gets charted, not one-point "runs");
+a folder of hparams with no run above it stays a run of its own. Images are written as PNG files
+into a private folder
 that serves as the run's artifacts. TensorBoard has no run status: a run is RUNNING while its
 files changed within ``LIVE_WINDOW_S``, else FINISHED, ending at its last event.
 """
@@ -90,6 +94,7 @@ class _Run:
     params: dict[str, str] = field(default_factory=dict)
     plugins: dict[str, str] = field(default_factory=dict)  # tag -> plugin name
     artifact_dir: Path | None = None
+    into: _Run | None = None  # an add_hparams subfolder: its data goes to this run
 
 
 class TensorBoardReader:
@@ -194,17 +199,26 @@ class TensorBoardReader:
                       f"{rest}, everything else is read", RuntimeWarning, stacklevel=4)
 
     def _take(self, run: _Run, events: Events, delta: Delta) -> None:
+        if events.hparams and run.into is None:
+            run.into = self._folder_above(run.rel)
+        if run.into is not None:
+            run.into.params.update(events.hparams)
+            self._add_points(run.into, events, delta)
+            return
         if events.first_wall is not None and events.last_wall is not None:
             first, last = round(events.first_wall * 1000), round(events.last_wall * 1000)
             run.first_ms = first if run.first_ms is None else min(run.first_ms, first)
             run.last_ms = last if run.last_ms is None else max(run.last_ms, last)
         run.params.update(events.hparams)
+        self._add_points(run, events, delta)
+        for tag, step, image in events.images:
+            self._save_image(run, tag, step, image)
+
+    def _add_points(self, run: _Run, events: Events, delta: Delta) -> None:
         for tag, points in events.scalars.items():
             known = delta.points.get((run.id, tag))
             delta.points[(run.id, tag)] = points if known is None else tuple(  # type: ignore[assignment]
                 np.concatenate(pair) for pair in zip(known, points))
-        for tag, step, image in events.images:
-            self._save_image(run, tag, step, image)
 
     def _save_image(self, run: _Run, tag: str, step: int, image: bytes) -> None:
         if self._images is None:
@@ -218,8 +232,8 @@ class TensorBoardReader:
     # --- runs -------------------------------------------------------------------------------
     def _snapshots(self, delta: Delta, now: float) -> None:
         for run in self._runs.values():
-            if run.first_ms is None:
-                continue  # no event yet: TensorBoard shows no run either
+            if run.first_ms is None or run.into is not None:
+                continue  # no event yet (TensorBoard shows no run either), or folded above
             live = any(now - f.mtime < LIVE_WINDOW_S for f in run.files.values())
             snap = ForeignRun(
                 id=run.id, experiment=self.experiment, name=run.rel, start_time=run.first_ms,
@@ -233,11 +247,15 @@ class TensorBoardReader:
                 delta.live.append(run.id)
 
     def _parent(self, rel: str) -> str | None:
-        """The run of the nearest folder above (``add_hparams`` writes into a subfolder)."""
+        """The run of the nearest folder above: nests a run in a run's folder."""
+        above = self._folder_above(rel)
+        return None if above is None else above.id
+
+    def _folder_above(self, rel: str) -> _Run | None:
         for up in Path(rel).parents:
             parent = self._runs.get(up.as_posix())
-            if parent is not None and parent.first_ms is not None:
-                return parent.id
+            if parent is not None and parent.first_ms is not None and parent.into is None:
+                return parent
         return None
 
 

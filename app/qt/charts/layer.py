@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, QTimer
+from PySide6.QtCore import QRectF, Qt, QTimer
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen, QPolygonF
 from PySide6.QtWidgets import QWidget
 
@@ -40,7 +40,8 @@ class CurveLayer(pg.GraphicsObject):
         self._pens: dict[str, QPen] = {}
         self._data: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._ybounds: dict[str, tuple[float, float]] = {}
-        self._paths: dict[str, QPolygonF | QPainterPath] = {}  # built on first paint
+        # What to draw per run, built on first paint: the curve, and dots for lone points.
+        self._paths: dict[str, tuple[QPolygonF | QPainterPath, QPolygonF | None]] = {}
         self._rect = QRectF()
         self._antialias = False
         self._moving = False  # a pan/zoom in progress: antialiasing is off for now
@@ -160,14 +161,41 @@ class CurveLayer(pg.GraphicsObject):
             pen = self._pens.get(run_id)
             if xy is None or pen is None:
                 continue
-            shape = self._paths.get(run_id)
-            if shape is None:
-                shape = self._paths[run_id] = _shape(*xy)
+            shapes = self._paths.get(run_id)
+            if shapes is None:
+                shapes = self._paths[run_id] = (_shape(*xy), _lone_points(*xy))
+            shape, dots = shapes
             p.setPen(pen)
             if isinstance(shape, QPolygonF):
                 p.drawPolyline(shape)
             else:
                 p.drawPath(shape)
+            if dots is not None:
+                p.setPen(_dot_pen(pen))
+                p.drawPoints(dots)
+
+
+def _lone_points(x: np.ndarray, y: np.ndarray) -> QPolygonF | None:
+    """Points with no drawn neighbour (a metric logged once, a value between gaps): a line
+    through them has no length, so they are drawn as dots or they would not show at all."""
+    finite = np.isfinite(y)
+    if finite.all() and y.shape[0] > 1:
+        return None
+    alone = finite & ~np.r_[False, finite[:-1]] & ~np.r_[finite[1:], False]
+    if not alone.any():
+        return None
+    poly = pg.functions.create_qpolygonf(int(alone.sum()))
+    xy = pg.functions.ndarray_from_qpolygonf(poly)
+    xy[:, 0] = x[alone]
+    xy[:, 1] = y[alone]
+    return poly
+
+
+def _dot_pen(pen: QPen) -> QPen:
+    dot = QPen(pen)
+    dot.setWidthF(max(pen.widthF() * 3, 6.0))
+    dot.setCapStyle(Qt.PenCapStyle.RoundCap)
+    return dot
 
 
 def _shape(x: np.ndarray, y: np.ndarray) -> QPolygonF | QPainterPath:
