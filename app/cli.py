@@ -113,6 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     _cmd(p, "app.commands.demo_cmd:cmd_demo")
 
     _runs_parser(sub)
+    _models_parser(sub)
 
     p = sub.add_parser("experiments", help="list experiments", description="List experiments.")
     esub = p.add_subparsers(title="commands", metavar="COMMAND")
@@ -209,6 +210,57 @@ def _runs_parser(sub: argparse._SubParsersAction) -> None:
     q.add_argument("run_id", metavar="RUN_ID")
     q.add_argument("text", metavar="TEXT", help="the note; - reads it from stdin; '' clears it")
     _cmd(q, "app.commands.runs:cmd_note")
+
+
+def _models_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("models", help="the model registry: list, register, alias, stage, delete",
+                       description="Registered models and their versions. Without a sub-command: models list. "
+                                   "A model URI is runs:/RUN_ID/PATH, models:/NAME/VERSION, models:/NAME@ALIAS, "
+                                   "models:/NAME/STAGE or models:/NAME/latest.")
+    msub = p.add_subparsers(title="commands", metavar="COMMAND")
+    _cmd(p, "app.commands.models:cmd_list")
+
+    q = msub.add_parser("list", aliases=["ls"], help="models with their latest version, aliases, description")
+    _cmd(q, "app.commands.models:cmd_list")
+
+    q = msub.add_parser("show", help="a model's versions", description="A model's versions: stage, aliases, "
+                        "status, source run, creation time, description and tags.")
+    q.add_argument("name", metavar="NAME")
+    _cmd(q, "app.commands.models:cmd_show")
+
+    q = msub.add_parser("register", help="register a run's model as a new version",
+                        description="Register MODEL_URI as the next version of NAME (created when missing), "
+                                    "e.g. runwatch models register runs:/RUN_ID/model taxi.")
+    q.add_argument("uri", metavar="MODEL_URI", help="runs:/RUN_ID/PATH (an id prefix works), or models:/...")
+    q.add_argument("name", metavar="NAME")
+    q.add_argument("-d", "--description", default="", metavar="TEXT", help="the version's description")
+    _cmd(q, "app.commands.models:cmd_register")
+
+    q = msub.add_parser("alias", help="point an alias at a version (or --delete it)",
+                        description="Point ALIAS (e.g. champion) at VERSION, moving it from another version; "
+                                    "--delete removes it. Use it as models:/NAME@ALIAS.")
+    q.add_argument("name", metavar="NAME")
+    q.add_argument("alias", metavar="ALIAS")
+    q.add_argument("version", nargs="?", metavar="VERSION", help="the version number (not with --delete)")
+    q.add_argument("--delete", action="store_true", help="remove the alias")
+    _cmd(q, "app.commands.models:cmd_alias")
+
+    q = msub.add_parser("stage", help="move a version to None, Staging, Production or Archived",
+                        description="Move VERSION to STAGE (None, Staging, Production, Archived; any case).")
+    q.add_argument("name", metavar="NAME")
+    q.add_argument("version", metavar="VERSION")
+    q.add_argument("stage", metavar="STAGE")
+    q.add_argument("--archive-existing", action="store_true",
+                   help="move the other versions in STAGE (Staging or Production) to Archived")
+    _cmd(q, "app.commands.models:cmd_stage")
+
+    q = msub.add_parser("delete", aliases=["rm"], help="remove a model, or one of its versions",
+                        description="Remove a registered model (every version, tag and alias), or one VERSION "
+                                    "of it. Asks first. The runs and their files stay.")
+    q.add_argument("name", metavar="NAME")
+    q.add_argument("version", nargs="?", metavar="VERSION", help="only this version")
+    q.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
+    _cmd(q, "app.commands.models:cmd_delete")
 
 
 def _version() -> str:

@@ -16,6 +16,8 @@ from tracker_sdk.errors import (
     ArtifactWriteError,
     CorruptDataError,
     FilterSyntaxError,
+    ModelExistsError,
+    ModelNotFoundError,
     ParamConflictError,
     RunNotFoundError,
     RunStateError,
@@ -27,16 +29,28 @@ from tracker_sdk.errors import (
 )
 
 if TYPE_CHECKING:
-    from tracker_sdk.api import active_run, finish, init, log, log_artifact, log_params, set_tags
+    from tracker_sdk.api import (
+        active_run,
+        finish,
+        init,
+        log,
+        log_artifact,
+        log_params,
+        register_model,
+        set_tags,
+    )
     from tracker_sdk.entities import (
         ArtifactInfo,
         ChangeSet,
         Experiment,
         MetricSeries,
         MetricSummary,
+        ModelVersion,
+        RegisteredModel,
         RunInfo,
         RunStatus,
     )
+    from tracker_sdk.model_uri import ResolvedModel
     from tracker_sdk.reader import Store
     from tracker_sdk.run import Run
     from tracker_sdk.sources import open_store
@@ -52,9 +66,12 @@ _LAZY = {
     "MetricSeries": "tracker_sdk.entities", "MetricSummary": "tracker_sdk.entities",
     "Experiment": "tracker_sdk.entities", "ArtifactInfo": "tracker_sdk.entities",
     "ChangeSet": "tracker_sdk.entities",
+    "register_model": "tracker_sdk.api", "ModelVersion": "tracker_sdk.entities",
+    "RegisteredModel": "tracker_sdk.entities", "ResolvedModel": "tracker_sdk.model_uri",
 }
 
-__all__ = [*_LAZY, "ArtifactPathError", "ArtifactWriteError", "CorruptDataError", "FilterSyntaxError", "ParamConflictError", "RunNotFoundError",
+__all__ = [*_LAZY, "ArtifactPathError", "ArtifactWriteError", "CorruptDataError", "FilterSyntaxError",
+           "ModelExistsError", "ModelNotFoundError", "ParamConflictError", "RunNotFoundError",
            "RunStateError", "SchemaVersionError", "StoreError", "StoreNotFoundError", "TrackerError",
            "ValidationError"]
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from tracker_sdk import termination
+from tracker_sdk.entities import ModelVersion
 from tracker_sdk.errors import RunNotFoundError, RunStateError, ValidationError
 from tracker_sdk.reader import Store
 from tracker_sdk.run import Run
@@ -156,6 +157,25 @@ def set_tags(tags: Mapping[str, Any]) -> None:
 
 def log_artifact(path: str | os.PathLike[str], artifact_path: str | None = None) -> str:
     return _require_run().log_artifact(path, artifact_path)
+
+
+def register_model(model_uri: str, name: str, store: str | os.PathLike[str] | Store | None = None) -> ModelVersion:
+    """Register the model at ``model_uri`` (``runs:/<run_id>/<path>`` or ``models:/...``) as the
+    next version of ``name``, as ``mlflow.register_model`` does.
+
+    ``store``: a store folder or ``Store``; default the active run's store, else the default store.
+    """
+    run = active_run()
+    if isinstance(store, Store):
+        st = store
+    elif store is None and run is not None:
+        st = run.store
+    else:
+        from tracker_sdk.store.engine import check_store_folder, resolve_store_path
+
+        check_store_folder(resolve_store_path(store), create=False)  # a mistyped path: an error, not a new store
+        st = _store_for(store)
+    return st.register_model(model_uri, name)
 
 
 def finish(status: str | None = None) -> bool:

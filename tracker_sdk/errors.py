@@ -96,3 +96,14 @@ class ArtifactWriteError(StoreError, OSError):
     Nothing half-written is left behind. Also an ``OSError`` carrying the cause's ``errno``, so
     that code catching ``OSError`` around file writes keeps working.
     """
+
+
+class ModelNotFoundError(TrackerError, KeyError):
+    """No registered model, version, alias or stage by that name; the message lists what exists."""
+
+    def __str__(self) -> str:  # KeyError quotes its message; we want the plain sentence
+        return str(self.args[0]) if self.args else "model not found"
+
+
+class ModelExistsError(ValidationError):
+    """A registered model of that name already exists (``create_model``)."""

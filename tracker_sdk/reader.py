@@ -21,10 +21,10 @@ from tracker_sdk.entities import (
     Experiment,
     MetricChunk,
     MetricSeries,
-    RegisteredModel,
     RunInfo,
 )
 from tracker_sdk.errors import CorruptDataError, RunNotFoundError, StoreError, TrackerError, ValidationError
+from tracker_sdk.registry_methods import RegistryMethods
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection, Engine
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from tracker_sdk.artifacts import ArtifactStore
 
 
-class Store:
+class Store(RegistryMethods):
     """A store folder: ``runwatch.db`` (SQLite, WAL) plus ``artifacts/<run_id>/``.
 
     Args:
@@ -80,13 +80,6 @@ class Store:
     def notice(self) -> str | None:
         """One line the user should see about this store, or None."""
         return None
-
-    def registered_models(self) -> list[RegisteredModel]:
-        """Registered models with their versions (newest first), stages, tags and aliases."""
-        from tracker_sdk.store import registry
-
-        with self._read() as conn:
-            return registry.registered_models(conn)
 
     # --- engines ------------------------------------------------------------------------------
     def _engine(self, immediate: bool) -> Engine:

@@ -211,11 +211,22 @@ class Run:
         return self._stored(self.store.artifacts.write_bytes(self.id, path, image_to_png(image)))
 
     def log_model(self, path: str | Path, name: str = "model", flavor: str = "files",
-                  metadata: Mapping[str, Any] | None = None) -> str:
-        """Store a model file or folder under ``models/<name>/`` with a metadata file."""
+                  metadata: Mapping[str, Any] | None = None, registered_model_name: str | None = None) -> str:
+        """Store a model file or folder under ``models/<name>/`` with a metadata file.
+
+        ``registered_model_name``: also register it as the next version of that model (created
+        when missing), with source ``runs:/<run id>/models/<name>``.
+        """
+        if registered_model_name is not None:
+            from tracker_sdk.model_uri import check_model_name
+
+            check_model_name(registered_model_name)  # before the copy: a bad name leaves nothing behind
         rel = self.store.artifacts.log_model(self.id, path, name, flavor, dict(metadata or {}))
         self.set_tags({f"model.{name}": rel})
-        return self._stored(rel)
+        self._stored(rel)
+        if registered_model_name is not None:
+            self.store.register_model(f"runs:/{self.id}/{rel}", registered_model_name, run_id=self.id)
+        return rel
 
     # --- lifecycle ----------------------------------------------------------------------------
     def flush(self, timeout: float | None = None) -> bool:

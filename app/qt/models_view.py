@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QSplitter, QVBoxLayout, QWidget
 
-from app.core.models_table import HEADERS, NUMERIC, RUN_COLUMN, run_of_row, version_rows
+from app.core.models_table import HEADERS, NUMERIC, run_of_row, version_rows
 from app.qt.detail_common import FilterTable, local_time
 from tracker_sdk.entities import RegisteredModel
 

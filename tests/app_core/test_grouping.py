@@ -1,5 +1,4 @@
 import math
-import time
 import warnings
 
 import numpy as np

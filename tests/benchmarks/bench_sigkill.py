@@ -12,7 +12,6 @@ tensorboardX 50/1002; wandb 33/1003; trackio 235/1002 paced and everything flat 
 
 from __future__ import annotations
 
-import argparse
 import os
 import signal
 import subprocess

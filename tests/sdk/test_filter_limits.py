@@ -8,7 +8,6 @@ SQLite's OperationalError or a UnicodeEncodeError; what fits in the limits must 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
