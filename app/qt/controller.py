@@ -77,6 +77,9 @@ class Controller(QObject):
         window.compare.sig_run_clicked.connect(window.runs_view.select_run)
         window.compare.sig_brushed.connect(lambda ids: self.model.set_scope(brush=ids))
         window.models.sig_run_activated.connect(self._open_run)
+        # Registry changes touch no run (and an MLflow registry is read from the source, not
+        # mirrored): re-read it after every refresh while the Models page shows.
+        s.sig_checked.connect(self._load_models)
         window.tabs.currentChanged.connect(lambda _i: self.update_sweep())
         window.tabs.currentChanged.connect(lambda _i: self._load_models())
         window.compare.tabs.currentChanged.connect(lambda _i: self.update_sweep())
@@ -123,7 +126,6 @@ class Controller(QObject):
         self.w.tabs.setCurrentWidget(self.w.detail)
 
     def _on_refreshed(self, r: Refresh) -> None:
-        self._load_models()
         first = self._first_load
         new = self.model.apply(r.runs, reset=r.reset)
         if first:

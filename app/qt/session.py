@@ -32,6 +32,8 @@ class StoreSession(QObject):
     """Changes applied since the last refresh (runs, series, experiments)."""
     sig_series_loaded = Signal(object)  # frozenset[(run_id, key)]
     """Series the view asked for are in the cache."""
+    sig_checked = Signal()
+    """A refresh finished, whether or not it found changes (the registry is read on this)."""
     sig_error = Signal(str)
     """A one-line, user-facing error (open failed, edit failed)."""
 
@@ -111,6 +113,8 @@ class StoreSession(QObject):
             self.refresh_count += 1
             if live is self.live and not result.empty:
                 self.sig_refreshed.emit(result)
+            if live is self.live:
+                self.sig_checked.emit()
             # A foreign store's first read continues in slices until it has caught up.
             if self._dirty or (live is self.live and not live.store.caught_up):
                 self.refresh()

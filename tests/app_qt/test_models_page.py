@@ -67,3 +67,22 @@ def test_a_store_without_a_registry_says_so(qtbot, window, tmp_path):
     window.tabs.setCurrentWidget(window.models)
     qtbot.waitUntil(lambda: window.models.empty.isVisible(), timeout=10_000)
     assert "No registered models" in window.models.empty.text()
+
+
+def test_a_version_registered_elsewhere_appears_while_the_page_shows(qtbot, window, tmp_path):
+    import tracker_sdk
+
+    store = tmp_path / "s"
+    with tracker_sdk.init(store=store, name="trained") as run:
+        run.log({"x": 1.0})
+        (tmp_path / "weights.bin").write_bytes(b"\0" * 16)
+        run.log_model(tmp_path / "weights.bin", name="model")
+    window.open_store(store)
+    qtbot.waitUntil(lambda: len(window.runs_model.runs) == 1, timeout=20_000)
+    window.tabs.setCurrentWidget(window.models)
+    qtbot.waitUntil(lambda: window.models.empty.isVisible(), timeout=10_000)
+    other = tracker_sdk.Store(store)  # as another script or `runwatch models register` would
+    other.register_model(f"runs:/{run.id}/model", "taxi")
+    other.close()
+    qtbot.waitUntil(lambda: window.models.table.row_count() == 1, timeout=10_000)
+    assert window.models.table.cell(0, 0) == "taxi" and window.models.table.cell(0, 5) == "trained"
