@@ -77,6 +77,7 @@ class Controller(QObject):
         window.compare.sig_run_clicked.connect(window.runs_view.select_run)
         window.compare.sig_brushed.connect(lambda ids: self.model.set_scope(brush=ids))
         window.models.sig_run_activated.connect(self._open_run)
+        window.models.sig_edit.connect(self.push)  # set/move aliases, stages, descriptions
         # Registry changes touch no run (and an MLflow registry is read from the source, not
         # mirrored): re-read it after every refresh while the Models page shows.
         s.sig_checked.connect(self._load_models)
@@ -93,6 +94,7 @@ class Controller(QObject):
         self.model.read_only = store.read_only
         self.w.detail.tags.set_read_only(store.read_only)
         self.w.detail.note.set_read_only(store.read_only)
+        self.w.models.set_read_only(store.read_only)
         saved = self.w.settings.value("runs/columns")
         self._columns_from_settings = list(saved) if isinstance(saved, list) and saved else None
         self.model.apply({}, reset=True)
