@@ -83,7 +83,11 @@ class Writer:
         self._warned = False
         self._last_heartbeat = 0.0
         #: Since when the writer has been trying to write without success (None: it is not).
-        self._stalled_since: float | None = None
+        # Since when the writer has waited for the store's lock, and since when its writes have
+        # failed: either for BACKPRESSURE_WAIT_S makes a full queue drop. A write that holds the
+        # lock is progress, however slow (a big batch, a slow disk): the loop waits for it.
+        self._waiting_since: float | None = None
+        self._failing_since: float | None = None
         self._thread = threading.Thread(target=self._loop, name="runwatch-writer", daemon=True)
         self._thread.start()
 
@@ -108,8 +112,9 @@ class Writer:
         return True
 
     def _stalled(self) -> bool:
-        since = self._stalled_since
-        return since is not None and time.monotonic() - since >= BACKPRESSURE_WAIT_S
+        now = time.monotonic()
+        return any(since is not None and now - since >= BACKPRESSURE_WAIT_S
+                   for since in (self._waiting_since, self._failing_since))
 
     def flush(self, timeout: float | None = None) -> bool:
         """Block until everything queued so far is committed (or ``timeout`` passes)."""
@@ -197,18 +202,24 @@ class Writer:
         if heartbeat:
             batch.heartbeats = {r.run_id for r in self._runs.values() if r.live}
         if batch.has_changes or batch.heartbeats:
-            if self._stalled_since is None:
-                self._stalled_since = time.monotonic()  # until a write succeeds
+            self._waiting_since = time.monotonic()  # until BEGIN IMMEDIATE has the lock
             try:
                 with self.store._write_engine().begin() as conn:
+                    self._waiting_since = None  # the lock is ours: writing, however slowly
                     try:
                         writes.write_batch(conn, batch)
                     except _DATA_ERRORS as e:
                         raise _Unwritable from e
             except _Unwritable:
-                self._stalled_since = None  # the store took the transaction: the data is at fault
+                self._failing_since = None  # the store took the transaction: the data is at fault
                 raise
-        self._stalled_since = None
+            except Exception:
+                if self._failing_since is None:
+                    self._failing_since = time.monotonic()  # until a write succeeds
+                raise
+            finally:
+                self._waiting_since = None
+        self._failing_since = None
         for state, key, tail, summary in staged:
             state.tails[key] = tail
             state.summaries[key] = summary
