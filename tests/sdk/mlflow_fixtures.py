@@ -111,3 +111,55 @@ def _quiet_env() -> dict[str, str]:
     env.update(MLFLOW_ENABLE_ASYNC_LOGGING="false", GIT_PYTHON_REFRESH="quiet", PYTHONUNBUFFERED="1",
                MLFLOW_ALLOW_FILE_STORE="true")
     return env
+
+
+# --- what COURSE_SCRIPT left, as any MLflow store read in place must show it ----------------
+
+def by_name(store) -> dict:  # type: ignore[no-untyped-def]
+    """Runs by name, deleted ones included."""
+    return {r.name: r for r in store.search_runs(include_deleted=True)}
+
+
+def check_course_runs(store) -> None:  # type: ignore[no-untyped-def]
+    """Runs, params, tags, notes, nesting, statuses and deletion as MLflow stored them."""
+    from tracker_sdk import RunStatus
+
+    assert sorted(e.name for e in store.experiments()) == ["baseline", "wine"]
+    runs = by_name(store)
+    sweep, a1, a5 = runs["sweep"], runs["alpha-0.1"], runs["alpha-0.5"]
+    assert a1.parent_id == sweep.id and a5.parent_id == sweep.id and sweep.parent_id is None
+    assert a1.params == {"alpha": "0.1", "l1_ratio": "0.5"} and sweep.params == {"model": "elasticnet"}
+    assert a1.tags == {"team": "ml"}  # MLflow's own mlflow.* tags are not user tags
+    assert a1.note == "trial 0" and a5.note == "trial 1"
+    assert a1.environment["script"] and a1.environment["user"]
+    assert a1.status is RunStatus.FINISHED and runs["crashed-trial"].status is RunStatus.FAILED
+    assert a1.experiment == "wine" and runs["mean-predictor"].experiment == "baseline"
+    # Deleted runs are hidden unless asked for, as in MLflow.
+    assert runs["discarded"].deleted
+    assert "discarded" not in {r.name for r in store.search_runs()}
+    # The filter language works on it like on a native store.
+    found = store.search_runs(filter="params.alpha = '0.5' and metrics.rmse < 10")
+    assert [r.name for r in found] == ["alpha-0.5"]
+
+
+def check_course_history(store) -> None:  # type: ignore[no-untyped-def]
+    """Every point: several values at one step, NaN and ±inf as logged."""
+    import math
+
+    run = by_name(store)["alpha-0.1"]
+    h = store.metric_history(run.id, "rmse")
+    assert h.steps.tolist() == [*range(51), 51, 51]
+    assert h.values[:50].tolist() == pytest.approx([1.0 / (s + 1) + 0.1 for s in range(50)])
+    assert math.isnan(h.values[50]) and h.values[51] == math.inf and h.values[52] == -math.inf
+    assert (h.timestamps > 0).all()
+    summary = run.metrics["rmse"]
+    assert summary.count == 53 and summary.min == -math.inf and summary.max == math.inf
+
+
+def check_course_artifacts(store):  # type: ignore[no-untyped-def]
+    """The logged text file, listed and read where MLflow put it; its local path."""
+    run = by_name(store)["alpha-0.5"]
+    assert [a.path for a in store.list_artifacts(run.id)] == ["reports"]
+    path = store.artifact_path(run.id, "reports/summary.txt")
+    assert path.read_text() == "residuals look fine"
+    return path

@@ -4,13 +4,15 @@ param, tag, note and point as MLflow stored them; live by file offset; never wri
 from __future__ import annotations
 
 import hashlib
-import math
 import shutil
 import warnings
 from pathlib import Path
 
 import pytest
-from mlflow_fixtures import COURSE_SCRIPT, FILE_URI, needs_mlflow, run_mlflow, writing_to
+from mlflow_fixtures import (
+    COURSE_SCRIPT, FILE_URI, by_name, check_course_artifacts, check_course_history,
+    check_course_runs, needs_mlflow, run_mlflow, writing_to,
+)
 
 import tracker_sdk
 from tracker_sdk import RunStatus
@@ -34,9 +36,6 @@ def mlruns_copy(mlruns, tmp_path) -> Path:
     return dest.resolve()
 
 
-def by_name(store) -> dict:  # type: ignore[no-untyped-def]
-    return {r.name: r for r in store.search_runs(include_deleted=True)}
-
 
 def metric_file(store, run_name: str, key: str) -> Path:  # type: ignore[no-untyped-def]
     run = by_name(store)[run_name]
@@ -52,21 +51,7 @@ def test_runs_params_tags_notes_and_nesting_read_as_mlflow_stored_them(mlruns) -
     st = tracker_sdk.open_store(mlruns.as_uri())  # file:///…/mlruns, as MLflow names it
     try:
         assert st.read_only and st.source_kind == "MLflow" and st.path == mlruns
-        assert sorted(e.name for e in st.experiments()) == ["baseline", "wine"]
-        runs = by_name(st)
-        sweep, a1, a5 = runs["sweep"], runs["alpha-0.1"], runs["alpha-0.5"]
-        assert a1.parent_id == sweep.id and a5.parent_id == sweep.id and sweep.parent_id is None
-        assert a1.params == {"alpha": "0.1", "l1_ratio": "0.5"} and sweep.params == {"model": "elasticnet"}
-        assert a1.tags == {"team": "ml"}  # MLflow's own mlflow.* tags are not user tags
-        assert a1.note == "trial 0" and a5.note == "trial 1"
-        assert a1.environment["script"] and a1.environment["user"]
-        assert a1.status is RunStatus.FINISHED and runs["crashed-trial"].status is RunStatus.FAILED
-        assert a1.experiment == "wine" and runs["mean-predictor"].experiment == "baseline"
-        # Deleted runs are hidden unless asked for, as in MLflow.
-        assert runs["discarded"].deleted
-        assert "discarded" not in {r.name for r in st.search_runs()}
-        found = st.search_runs(filter="params.alpha = '0.5' and metrics.rmse < 10")
-        assert [r.name for r in found] == ["alpha-0.5"]
+        check_course_runs(st)
     finally:
         st.close()
 
@@ -74,14 +59,7 @@ def test_runs_params_tags_notes_and_nesting_read_as_mlflow_stored_them(mlruns) -
 def test_full_metric_history_with_nan_inf_and_several_values_per_step(mlruns) -> None:
     st = tracker_sdk.open_store(mlruns)  # a bare folder works too
     try:
-        run = by_name(st)["alpha-0.1"]
-        h = st.metric_history(run.id, "rmse")
-        assert h.steps.tolist() == [*range(51), 51, 51]
-        assert h.values[:50].tolist() == pytest.approx([1.0 / (s + 1) + 0.1 for s in range(50)])
-        assert math.isnan(h.values[50]) and h.values[51] == math.inf and h.values[52] == -math.inf
-        assert (h.timestamps > 0).all()
-        summary = run.metrics["rmse"]
-        assert summary.count == 53 and summary.min == -math.inf and summary.max == math.inf
+        check_course_history(st)
     finally:
         st.close()
 
@@ -89,10 +67,7 @@ def test_full_metric_history_with_nan_inf_and_several_values_per_step(mlruns) ->
 def test_artifacts_are_listed_and_read_where_mlflow_put_them(mlruns) -> None:
     st = tracker_sdk.open_store(mlruns)
     try:
-        run = by_name(st)["alpha-0.5"]
-        assert [a.path for a in st.list_artifacts(run.id)] == ["reports"]
-        path = st.artifact_path(run.id, "reports/summary.txt")
-        assert path.read_text() == "residuals look fine"
+        path = check_course_artifacts(st)
         assert mlruns in path.parents
     finally:
         st.close()
