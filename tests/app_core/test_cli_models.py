@@ -10,23 +10,11 @@ from pathlib import Path
 import pytest
 
 import tracker_sdk
-from app.cli import main
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sdk"))
 from mlflow_fixtures import REGISTRY_SCRIPT, needs_mlflow, run_mlflow  # noqa: E402
-
-
-def run(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def one_error_line(err: str) -> str:
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith("runwatch: error: ") and "Traceback" not in err
-    return lines[0]
+from sdk_helpers import close_sdk_state  # noqa: E402
+from test_cli import one_error_line, run  # noqa: E402
 
 
 class _Terminal(io.StringIO):
@@ -46,15 +34,7 @@ def store(tmp_path):
             r.log_model(src, registered_model_name="taxi" if name == "first-fit" else None)
         ids.append(r.id)
     yield str(path), ids
-    api = sys.modules["tracker_sdk.api"]
-    with api._lock:
-        writers, stores = list(api._writers.values()), list(api._stores.values())
-        api._writers.clear()
-        api._stores.clear()
-    for w in writers:
-        w.close(timeout=30.0)
-    for s in stores:
-        s.close()
+    close_sdk_state()
 
 
 def test_list_and_show_a_registry(capsys, store) -> None:

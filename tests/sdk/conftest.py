@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from sdk_helpers import Child
+from sdk_helpers import Child, close_sdk_state
 
 if TYPE_CHECKING:
     from tracker_sdk import Store
@@ -33,18 +32,7 @@ def in_tmp_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def _finish_runs_and_writers() -> Iterator[None]:
     """Leave no live run, writer thread or open store behind for the next test."""
     yield
-    api = sys.modules.get("tracker_sdk.api")
-    if api is None:
-        return
-    api._finish_all("FINISHED")
-    with api._lock:
-        writers, stores = list(api._writers.values()), list(api._stores.values())
-        api._writers.clear()
-        api._stores.clear()
-    for w in writers:
-        w.close(timeout=30.0)
-    for s in stores:
-        s.close()
+    close_sdk_state()
 
 
 @pytest.fixture

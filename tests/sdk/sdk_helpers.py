@@ -93,3 +93,22 @@ def wait_for_environment(store: Any, run_id: str, timeout: float = 10.0) -> None
     """Wait until the run's background environment capture has reached the store."""
     wait_until(lambda: "cwd" in store.get_run(run_id).environment, timeout,
                message=f"the environment of run {run_id} to be captured")
+
+
+def close_sdk_state() -> None:
+    """Finish every live run and close every writer and cached store the SDK holds, so no
+    thread or open database outlives a test."""
+    import sys
+
+    api = sys.modules.get("tracker_sdk.api")
+    if api is None:
+        return
+    api._finish_all("FINISHED")
+    with api._lock:
+        writers, stores = list(api._writers.values()), list(api._stores.values())
+        api._writers.clear()
+        api._stores.clear()
+    for w in writers:
+        w.close(timeout=30.0)
+    for s in stores:
+        s.close()
